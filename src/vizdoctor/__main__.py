@@ -1,0 +1,5 @@
+import sys
+
+from vizdoctor.cli import main
+
+sys.exit(main())

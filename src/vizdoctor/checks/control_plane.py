@@ -1,0 +1,81 @@
+"""control-plane-unreachable and control-plane-path-unknown: one finding per path that is not open."""
+
+from __future__ import annotations
+
+from vizdoctor.checks import Context
+from vizdoctor.findings import Finding, Severity
+from vizdoctor.fixes import make_fix, rule_key
+from vizdoctor.knowledge.addons import consequence
+from vizdoctor.model import ObjectRef
+from vizdoctor.paths import ControlPlanePath
+
+UNREACHABLE = "control-plane-unreachable"
+UNKNOWN = "control-plane-path-unknown"
+
+
+def describe(path: ControlPlanePath) -> str:
+    t = path.target
+    svc = f"{t.service.namespace}/{t.service.name}:{t.service.port}" if t.service else (t.url or "?")
+    port = f" -> pod port {path.target_port}" if path.target_port is not None else ""
+    return f"{t.kind} {t.name} -> {svc}{port}"
+
+
+def object_ref(path: ControlPlanePath) -> ObjectRef:
+    t = path.target
+    if t.kind == "APIService" or t.kind == "CRDConversion":
+        return t.owner
+    return ObjectRef(t.kind, None, t.name)
+
+
+def fix_description(path: ControlPlanePath) -> str:
+    t = path.target
+    svc = f"{t.service.namespace}/{t.service.name}" if t.service else t.name
+    what = {"APIService": "APIService", "CRDConversion": "conversion webhook"}.get(t.kind, "webhook")
+    return f"kube-apiserver to {svc} ({what} {t.name})"
+
+
+def _severity(path: ControlPlanePath) -> Severity:
+    if path.target.kind in ("MutatingWebhook", "ValidatingWebhook") and path.target.failure_policy == "Ignore":
+        return "warning"
+    return "error"
+
+
+def check(ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    for path in ctx.paths:
+        t = path.target
+        inferred = f" (inferred: {t.inferred_from})" if t.inferred else ""
+        if path.status == "blocked" and path.verdict is not None:
+            svc = t.service
+            assert svc is not None and path.target_port is not None
+            c = consequence(t.kind, t.name, t.failure_policy, t.timeout_seconds, t.operations,
+                            f"{svc.name}.{svc.namespace}")
+            policy = f" (failurePolicy: {t.failure_policy})" if t.failure_policy else ""
+            message = (
+                f"The kube-apiserver cannot open TCP {path.target_port} to the pods behind Service "
+                f"{svc.namespace}/{svc.name}: {path.reason}.{inferred} {c.message}"
+            )
+            hint = (
+                f"Allow TCP {path.target_port} from the cluster security group to the nodes' security group. "
+                f"The kube-apiserver dials the pod IP on the container port ({path.target_port}), not the Service "
+                f"port {svc.port}, so opening {svc.port} is not enough."
+            )
+            fix = None
+            cluster = path.verdict.blocked_clusters[0] if path.verdict.blocked_clusters else None
+            if cluster is not None:
+                key = rule_key(path.target_port, path.target_port, [f"{svc.namespace}_{svc.name}"])
+                fix = make_fix(cluster, [((path.target_port, path.target_port), key, fix_description(path))])
+            out.append(Finding(
+                UNREACHABLE, _severity(path), "control-plane paths", describe(path) + policy, message, hint,
+                object=object_ref(path), location=t.location, fix=fix, hint_url=c.hint_url,
+                extra={"path": describe(path)},
+            ))
+        elif path.status == "unknown":
+            out.append(Finding(
+                UNKNOWN, "info", "control-plane paths", describe(path),
+                f"vizdoctor cannot decide whether the kube-apiserver reaches this: {path.reason}.{inferred}",
+                "Add the missing input (the manifests of the Service and its workload, the Terraform that "
+                "creates the node security group) or pin what is ambiguous.",
+                object=object_ref(path), location=t.location, extra={"path": describe(path)},
+            ))
+    return out

@@ -1,0 +1,22 @@
+"""input-unreadable: a file that could not be parsed; the rest of the inputs is still analysed."""
+
+from __future__ import annotations
+
+from vizdoctor.checks import Context
+from vizdoctor.findings import Finding
+from vizdoctor.location import Location
+
+CHECK_ID = "input-unreadable"
+
+
+def check(ctx: Context) -> list[Finding]:
+    return [
+        Finding(
+            CHECK_ID, "warning", "inputs", f"{Location(p.path, p.line)} can be read",
+            f"{Location(p.path, p.line)}: {p.message}. Everything else was analysed; objects or rules in this "
+            "part of the file were not.",
+            "Fix the syntax (a YAML or HCL linter shows the same line), or leave the file out of the scan.",
+            location=Location(p.path, p.line),
+        )
+        for p in ctx.inventory.problems
+    ]

@@ -1,0 +1,109 @@
+"""The change that opens a blocked path, written in the style of the user's own Terraform."""
+
+from __future__ import annotations
+
+import re
+
+from vizdoctor.findings import Fix
+from vizdoctor.network.model import Cluster
+
+PortRange = tuple[int, int]
+RuleSpec = tuple[PortRange, str, str]  # (ports, key, description)
+
+
+def merge_ports(ports: list[int]) -> list[PortRange]:
+    """Sorted ranges with adjacent and repeated ports merged: [8089, 8088, 9443] -> [(8088, 8089), (9443, 9443)]."""
+    ranges: list[PortRange] = []
+    for p in sorted(set(ports)):
+        if ranges and p == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], p)
+        else:
+            ranges.append((p, p))
+    return ranges
+
+
+def rule_key(lo: int, hi: int, services: list[str]) -> str:
+    ports = f"{lo}" if lo == hi else f"{lo}_{hi}"
+    base = services[0] if len(set(services)) == 1 else "webhooks"
+    slug = re.sub(r"[^a-z0-9]+", "_", base.lower()).strip("_")
+    return f"ingress_{slug}_{ports}"
+
+
+def _hcl_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${") + '"'
+
+
+def terraform_fix(cluster: Cluster, rules: list[RuleSpec]) -> str:
+    fx = cluster.fix
+    if fx.style == "module":
+        entries = [
+            f"    {key} = {{\n"
+            f"      description                   = {_hcl_string(desc)}\n"
+            f'      protocol                      = "tcp"\n'
+            f"      from_port                     = {lo}\n"
+            f"      to_port                       = {hi}\n"
+            f'      type                          = "ingress"\n'
+            f"      source_cluster_security_group = true\n"
+            f"    }}"
+            for (lo, hi), key, desc in rules
+        ]
+        body = "\n".join(entries)
+        return (
+            f'module "{fx.module}" {{\n'
+            f"  # ...\n"
+            f"  node_security_group_additional_rules = {{\n"
+            f"    # ... keep the entries you already have ...\n"
+            f"{body}\n"
+            f"  }}\n"
+            f"}}"
+        )
+    blocks = [
+        f'resource "aws_security_group_rule" "{key}" {{\n'
+        f"  description              = {_hcl_string(desc)}\n"
+        f'  type                     = "ingress"\n'
+        f'  protocol                 = "tcp"\n'
+        f"  from_port                = {lo}\n"
+        f"  to_port                  = {hi}\n"
+        f"  security_group_id        = {fx.node_group_ref}\n"
+        f"  source_security_group_id = {fx.source_group_ref}\n"
+        f"}}"
+        for (lo, hi), key, desc in rules
+    ]
+    return "\n\n".join(blocks)
+
+
+def _cli_desc(desc: str) -> str:
+    # The CLI shorthand cannot hold commas, quotes or brackets unescaped; keep descriptions plain.
+    return '"' + re.sub(r"[,'\"{}\[\]]", " ", desc) + '"'
+
+
+def aws_cli_fix(cluster: Cluster, rules: list[RuleSpec]) -> str:
+    fx = cluster.fix
+    perms = " ".join(
+        f"'IpProtocol=tcp,FromPort={lo},ToPort={hi},"
+        f"UserIdGroupPairs=[{{GroupId={fx.source_group_id},Description={_cli_desc(desc)}}}]'"
+        for (lo, hi), _, desc in rules
+    )
+    lines = []
+    if fx.source_group_id.startswith("<"):
+        lines.append("# <cluster-security-group-id>: aws eks describe-cluster --name <cluster-name> "
+                     "--query cluster.resourcesVpcConfig.clusterSecurityGroupId --output text")
+    if fx.node_group_id.startswith("<"):
+        lines.append(f"# <node-security-group-id>: the id of {fx.node_group_ref} (terraform output or state)")
+    lines += [
+        "aws ec2 authorize-security-group-ingress \\",
+        f"  --group-id {fx.node_group_id} \\",
+        f"  --ip-permissions {perms}",
+    ]
+    return "\n".join(lines)
+
+
+def make_fix(cluster: Cluster, rules: list[RuleSpec]) -> Fix:
+    where = cluster.location
+    note = None
+    if cluster.fix.style == "module":
+        note = (f'add to node_security_group_additional_rules in module "{cluster.fix.module}"'
+                f"{f' ({where})' if where else ''}, then terraform apply")
+    else:
+        note = "add next to your other security-group rules, then terraform apply"
+    return Fix(terraform_fix(cluster, rules), aws_cli_fix(cluster, rules), where, note)

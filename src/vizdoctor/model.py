@@ -1,0 +1,117 @@
+"""The normalised inventory every source fills and every later stage reads.
+
+Sources (manifests, Terraform, plan JSON) turn their input into these types; nothing downstream
+looks at raw YAML or HCL again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from vizdoctor.location import Location
+from vizdoctor.network.model import NetworkModel
+
+__all__ = ["Location"]
+
+CallKind = Literal["APIService", "MutatingWebhook", "ValidatingWebhook", "CRDConversion"]
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    kind: str
+    namespace: str | None
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    port: int
+    target_port: int | str | None  # None: Kubernetes defaults targetPort to port
+    name: str | None = None
+    protocol: str = "TCP"
+
+
+@dataclass
+class Service:
+    namespace: str
+    name: str
+    selector: dict[str, str] | None
+    ports: list[ServicePort]
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    container: str
+    port: int
+    name: str | None = None
+    protocol: str = "TCP"
+
+
+@dataclass
+class Workload:
+    """Anything with a pod template (or a bare Pod)."""
+
+    kind: str
+    namespace: str
+    name: str
+    pod_labels: dict[str, str]
+    ports: list[ContainerPort]
+    host_network: bool = False
+    location: Location | None = None
+
+    @property
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.kind, self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    namespace: str
+    name: str
+    port: int = 443  # the API default for webhooks, APIServices and conversion webhooks
+    path: str | None = None
+
+
+@dataclass
+class CallTarget:
+    """One call the kube-apiserver makes out to a workload: an APIService, one webhook, a conversion."""
+
+    kind: CallKind
+    name: str  # webhook name, APIService name, or CRD name
+    owner: ObjectRef  # the object that declares it (the configuration, APIService or CRD)
+    service: ServiceRef | None
+    url: str | None = None
+    failure_policy: str | None = None  # "Fail" | "Ignore" for webhooks; None otherwise
+    timeout_seconds: int | None = None  # webhooks: how long each request waits (API default 10 s)
+    operations: str | None = None  # webhooks: what the rules match, e.g. "CREATE of pods"
+    inferred: bool = False
+    inferred_from: str | None = None  # why vizdoctor believes this call exists when inferred
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An input vizdoctor could not read (reported as `input-unreadable`)."""
+
+    path: str
+    line: int | None
+    message: str
+
+
+@dataclass
+class Inventory:
+    services: dict[tuple[str, str], Service] = field(default_factory=dict)
+    workloads: list[Workload] = field(default_factory=list)
+    targets: list[CallTarget] = field(default_factory=list)
+    network: NetworkModel = field(default_factory=NetworkModel)
+    problems: list[Problem] = field(default_factory=list)
+    files_read: int = 0
+    objects_read: int = 0
+
+    def add_service(self, svc: Service) -> None:
+        self.services[(svc.namespace, svc.name)] = svc

@@ -1,0 +1,95 @@
+"""`--format json`: the schema documented in the README ("vizdoctor/v1")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vizdoctor.findings import Finding, Fix
+from vizdoctor.location import Location
+from vizdoctor.paths import ControlPlanePath
+from vizdoctor.report import Report
+
+SCHEMA = "vizdoctor/v1"
+
+
+def _loc(loc: Location | None) -> str | None:
+    return str(loc) if loc else None
+
+
+def _fix(fix: Fix | None) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    return {"terraform": fix.terraform, "aws_cli": fix.aws_cli, "where": _loc(fix.where), "note": fix.note}
+
+
+def path_dict(p: ControlPlanePath) -> dict[str, Any]:
+    t = p.target
+    opened = p.verdict.opened_by if p.verdict else None
+    return {
+        "kind": t.kind,
+        "name": t.name,
+        "owner": {"kind": t.owner.kind, "name": t.owner.name},
+        "service": {"namespace": t.service.namespace, "name": t.service.name, "port": t.service.port}
+        if t.service else None,
+        "url": t.url,
+        "target_port": p.target_port,
+        "port_name": p.service_port.target_port if p.service_port and isinstance(p.service_port.target_port, str)
+        else None,
+        "host_network": p.host_network,
+        "workloads": [f"{w.kind} {w.namespace}/{w.name}" for w in p.workloads],
+        "failure_policy": t.failure_policy,
+        "status": p.status,
+        "reason": p.reason,
+        "opened_by": {"rule": opened.name, "location": _loc(opened.location)} if opened else None,
+        "inferred": t.inferred,
+        "inferred_from": t.inferred_from,
+        "location": _loc(t.location),
+    }
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "check": f.check,
+        "severity": f.severity,
+        "category": f.category,
+        "title": f.title,
+        "object": {"kind": f.object.kind, "namespace": f.object.namespace, "name": f.object.name}
+        if f.object else None,
+        "location": _loc(f.location),
+        "message": f.message,
+        "hint": f.hint,
+        "hint_url": f.hint_url,
+        "docs": f.docs_url,
+        "fix": _fix(f.fix),
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    inv = report.inventory
+    statuses = {"open": 0, "blocked": 0, "unknown": 0}
+    for p in report.paths:
+        statuses[p.status] += 1
+    return {
+        "schema": SCHEMA,
+        "command": report.command,
+        "inputs": {
+            "files": inv.files_read,
+            "objects": inv.objects_read,
+            "clusters": [
+                {"name": c.name, "kind": c.kind, "location": _loc(c.location),
+                 "scenarios": [s.label for s in c.scenarios], "unknown": c.why_unknown}
+                for c in inv.network.clusters
+            ],
+        },
+        "paths": [path_dict(p) for p in report.paths],
+        "findings": [finding_dict(f) for f in report.findings],
+        "fixes": [{"cluster": cf.cluster, "ports": [list(r) for r in cf.ports], **(_fix(cf.fix) or {})}
+                  for cf in report.fixes],
+        "summary": report.summary,
+        "path_summary": statuses,
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"

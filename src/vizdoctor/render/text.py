@@ -1,0 +1,109 @@
+"""Text output in the manner of `linkerd check`: categories, one line per check with √ ‼ ×, and the
+hint and fix under each failure. Colour only when writing to a terminal (rich decides; NO_COLOR works)."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console
+from rich.text import Text
+
+from vizdoctor.checks.control_plane import UNKNOWN, UNREACHABLE, describe
+from vizdoctor.findings import Finding
+from vizdoctor.report import Report
+
+GLYPH = {"ok": ("√", "green"), "error": ("×", "red"), "warning": ("‼", "yellow"), "info": ("?", "cyan")}
+INDENT = "    "
+
+
+def _line(console: Console, glyph: str, text: str) -> None:
+    mark, style = GLYPH[glyph]
+    console.print(Text.assemble((mark, f"bold {style}"), " ", text), soft_wrap=True)
+
+
+def _detail(console: Console, text: str, style: str = "") -> None:
+    for ln in text.splitlines():
+        console.print(Text(INDENT + ln, style=style), soft_wrap=True)
+
+
+def _header(console: Console, title: str) -> None:
+    console.print()
+    console.print(Text(title, style="bold"))
+    console.print("-" * len(title))
+
+
+def _finding(console: Console, f: Finding, show_fix: bool = True) -> None:
+    _line(console, f.severity, f.title)
+    _detail(console, f.message)
+    if f.hint:
+        _detail(console, f"hint: {f.hint}", "dim")
+    refs = ", ".join(u for u in (f.hint_url, f.docs_url) if u)
+    _detail(console, f"see {refs} for hints", "dim")
+    if show_fix and f.fix and f.fix.terraform:
+        _detail(console, f"fix{f' ({f.fix.where})' if f.fix.where else ''}:")
+        _detail(console, "  " + f.fix.terraform.replace("\n", "\n  "), "cyan")
+
+
+def render(report: Report, out: IO[str] | None = None, color: bool | None = None) -> None:
+    console = Console(file=out, highlight=False, no_color=color is False, force_terminal=color or None,
+                      soft_wrap=True, emoji=False, markup=False)
+    inv = report.inventory
+    clusters = ", ".join(f"{c.name} ({c.kind})" for c in inv.network.clusters) or "none"
+    console.print(Text(f"vizdoctor {report.command}: {inv.files_read} files, {inv.objects_read} Kubernetes "
+                       f"objects, {len(report.paths)} control-plane paths; cluster network: {clusters}"))
+    by_cat: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        by_cat.setdefault(f.category, []).append(f)
+
+    _header(console, "inputs")
+    ok_inputs = not by_cat.get("inputs")
+    _line(console, "ok" if ok_inputs else "warning",
+          f"{inv.files_read} files read" + ("" if ok_inputs else f", {len(by_cat['inputs'])} with problems"))
+    for f in by_cat.pop("inputs", []):
+        _finding(console, f)
+    for c in inv.network.clusters:
+        if c.why_unknown:
+            _line(console, "info", f"{c.name}: network rules unknown")
+            _detail(console, c.why_unknown)
+        else:
+            _line(console, "ok", f"{c.name}: {c.kind}; evaluated as {', '.join(s.label for s in c.scenarios)}")
+
+    _header(console, "control-plane paths")
+    by_path = {str(f.extra.get("path")): f for f in by_cat.pop("control-plane paths", [])}
+    if not report.paths:
+        _line(console, "info", "no APIService, webhook or conversion webhook in the inputs")
+    for p in report.paths:
+        title = describe(p)
+        finding = by_path.get(title)
+        if p.status == "open":
+            why = f" (opened by {p.verdict.opened_by.name})" if p.verdict and p.verdict.opened_by else ""
+            _line(console, "ok", title + why + (" [inferred]" if p.target.inferred else ""))
+        elif finding is not None and finding.check in (UNREACHABLE, UNKNOWN):
+            _finding(console, finding)
+
+    for cat, items in by_cat.items():
+        _header(console, cat)
+        for f in items:
+            _finding(console, f)
+
+    if report.fixes:
+        _header(console, "fix everything at once")
+        for cf in report.fixes:
+            ports = ", ".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in cf.ports)
+            _line(console, "error", f"{cf.cluster}: allow tcp {ports} from the control plane")
+            if cf.fix.note:
+                _detail(console, cf.fix.note, "dim")
+            _detail(console, "Terraform:")
+            _detail(console, "  " + (cf.fix.terraform or "").replace("\n", "\n  "), "cyan")
+            _detail(console, "or now, with the AWS CLI (Terraform will not know about it):")
+            _detail(console, "  " + (cf.fix.aws_cli or "").replace("\n", "\n  "), "cyan")
+
+    s = report.summary
+    counts = {"open": 0, "blocked": 0, "unknown": 0}
+    for p in report.paths:
+        counts[p.status] += 1
+    console.print()
+    verdict = "×" if s["error"] else "√"
+    console.print(Text(
+        f"Status check results are {verdict}  ({s['error']} errors, {s['warning']} warnings, {s['info']} info; "
+        f"paths: {counts['open']} open, {counts['blocked']} blocked, {counts['unknown']} unknown)"))

@@ -1,0 +1,140 @@
+"""Find the input files, read each with the right source, and fill one inventory.
+
+A file that cannot be read becomes a `Problem` (path, line, message); the other files are still read.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vizdoctor.model import Inventory, Problem
+from vizdoctor.sources import manifests, terraform, tfplan
+
+SKIP_DIRS = {".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "venv", "__pycache__"}
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+TF_SUFFIX = ".tf"
+TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
+
+
+class NoInput(Exception):
+    """Nothing could be analysed (exit status 2)."""
+
+
+@dataclass
+class Discovered:
+    files: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _kind(path: Path) -> str | None:
+    name = path.name
+    if name.endswith(TFVARS_SUFFIXES):
+        return "tfvars"
+    if name.endswith(TF_SUFFIX):
+        return "tf"
+    if name.endswith(MANIFEST_SUFFIXES):
+        return "data"
+    return None
+
+
+def discover(paths: list[str]) -> Discovered:
+    found = Discovered()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p, onerror=lambda e: found.problems.append(
+                    Problem(str(e.filename), None, f"cannot read directory: {e.strerror}"))):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+                for name in sorted(files):
+                    f = Path(root) / name
+                    if _kind(f):
+                        found.files.append(f)
+        elif p.exists():
+            found.files.append(p)  # named explicitly: read whatever its suffix
+        else:
+            found.problems.append(Problem(raw, None, "no such file or directory"))
+    return found
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}"))
+        return None
+    if b"\x00" in data[:8192]:
+        problems.append(Problem(str(path), None, "binary file, not YAML, JSON or HCL"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(str(path), line, f"not UTF-8 text (byte {exc.start})"))
+        return None
+
+
+def _is_plan(data: Any) -> bool:
+    return isinstance(data, dict) and "format_version" in data and (
+        "planned_values" in data or "values" in data or "terraform_version" in data)
+
+
+def _read_data(path: str, text: str, inv: Inventory, default_namespace: str) -> None:
+    if path.endswith(".json") or text.lstrip()[:1] in ("{", "["):
+        data = manifests.parse_json(path, text, inv.problems)
+        if data is None:
+            return
+        if _is_plan(data):
+            tfplan.read_plan(path, data, inv.network, inv.problems)
+        else:
+            manifests.read_json(path, data, inv, default_namespace)
+    else:
+        manifests.read_yaml(path, text, inv, default_namespace)
+
+
+def load(paths: list[str], default_namespace: str = "default", stdin: str | None = None) -> Inventory:
+    inv = Inventory()
+    found = discover([p for p in paths if p != "-"])
+    inv.problems.extend(found.problems)
+    readable = 0
+    if "-" in paths:
+        text = stdin if stdin is not None else sys.stdin.read()
+        _read_data("<stdin>", text, inv, default_namespace)
+        readable += 1
+    tf_dirs: dict[str, terraform.TfDir] = {}
+    for path in found.files:
+        text = _read_text(path, inv.problems)
+        if text is None:
+            continue
+        readable += 1
+        kind = _kind(path) or "data"
+        if kind == "tf":
+            d = tf_dirs.setdefault(str(path.parent), terraform.TfDir(str(path.parent)))
+            body = terraform.parse_hcl(str(path), text, inv.problems)
+            if body is not None:
+                d.files.append(terraform.TfFile(str(path), text, body))
+        elif kind == "tfvars":
+            d = tf_dirs.setdefault(str(path.parent), terraform.TfDir(str(path.parent)))
+            if path.name.endswith(".json"):
+                values = terraform.read_tfvars_json(str(path), text, inv.problems)
+            else:
+                values = terraform.parse_hcl(str(path), text, inv.problems)
+            if values is not None:
+                d.tfvars.append((str(path), values))
+        else:
+            _read_data(str(path), text, inv, default_namespace)
+    for d in tf_dirs.values():
+        lock = Path(d.path) / ".terraform" / "modules" / "modules.json"
+        if lock.is_file():
+            text = _read_text(lock, inv.problems)
+            if text is not None:
+                d.module_versions = terraform.read_modules_json(str(lock), text, inv.problems)
+        terraform.load_dir(d, inv.network)
+    inv.files_read = readable
+    if readable == 0:
+        what = "; ".join(f"{p.path}: {p.message}" for p in inv.problems) or "no YAML, JSON or Terraform files found"
+        raise NoInput(f"nothing to analyse in {' '.join(paths)} ({what})")
+    return inv

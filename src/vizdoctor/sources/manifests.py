@@ -1,0 +1,247 @@
+"""Kubernetes manifests (YAML or JSON, Helm output, `kubectl get -o yaml|json`) -> inventory.
+
+Only the objects that decide a control-plane path are kept: Services, workloads' pod templates,
+APIServices, webhook configurations and CRD conversion webhooks. Secrets are never read beyond
+their kind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from vizdoctor.location import Location
+from vizdoctor.model import (
+    CallKind,
+    CallTarget,
+    ContainerPort,
+    Inventory,
+    ObjectRef,
+    Problem,
+    Service,
+    ServicePort,
+    ServiceRef,
+    Workload,
+)
+
+_WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "Deployment": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml's C loader, recording the line each document starts on."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self.doc_line = node.start_mark.line + 1
+        return super().construct_document(node)
+
+
+def _yaml_documents(path: str, text: str, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
+    loader = _Loader(text)
+    failed_at: int | None = None
+    try:
+        while loader.check_data():
+            doc = loader.get_data()
+            yield loader.doc_line, doc
+    except yaml.YAMLError as exc:
+        failed_at = _mark_line(exc)
+        problems.append(Problem(path, failed_at, f"not valid YAML: {_describe(text, failed_at)}"))
+    finally:
+        loader.dispose()
+    if failed_at is not None:
+        # Recover: parse what follows the broken document on its own, so one typo loses one object.
+        yield from _recover(path, text, failed_at, problems)
+
+
+def _mark_line(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return int(mark.line) + 1 if mark is not None else None
+
+
+_SEPARATOR = re.compile(r"^---(?:\s.*)?$", re.MULTILINE)
+
+
+def _describe(text: str, line: int | None) -> str:
+    """Re-parse the single broken document to get libyaml's own message for it."""
+    for start, chunk in _chunks(text):
+        end = start + chunk.count("\n")
+        if line is None or start <= line <= end + 1:
+            try:
+                list(yaml.load_all(chunk, Loader=yaml.CSafeLoader))
+            except yaml.YAMLError as exc:
+                problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+                ctx = getattr(exc, "context", None)
+                return f"{ctx + ': ' if ctx else ''}{problem}"
+    return "libyaml could not parse the stream"
+
+
+def _chunks(text: str) -> Iterator[tuple[int, str]]:
+    """Documents split at `---` lines, with the 1-based line each starts on."""
+    starts = [0] + [m.start() for m in _SEPARATOR.finditer(text)]
+    starts = sorted(set(starts))
+    for i, s in enumerate(starts):
+        e = starts[i + 1] if i + 1 < len(starts) else len(text)
+        yield text.count("\n", 0, s) + 1, text[s:e]
+
+
+def _recover(path: str, text: str, failed_at: int | None, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
+    if failed_at is None:
+        return
+    for start, chunk in _chunks(text):
+        end = start + chunk.count("\n")
+        if end < failed_at:
+            continue  # already yielded before the failure
+        if start <= failed_at <= end:
+            continue  # the broken document itself
+        try:
+            loader = _Loader(chunk)
+            try:
+                while loader.check_data():
+                    doc = loader.get_data()
+                    yield start + loader.doc_line - 1, doc
+            finally:
+                loader.dispose()
+        except yaml.YAMLError as exc:
+            line = _mark_line(exc)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            problems.append(Problem(path, start + line - 1 if line else start, f"not valid YAML: {problem}"))
+
+
+def read_yaml(path: str, text: str, inv: Inventory, default_namespace: str) -> None:
+    for line, doc in _yaml_documents(path, text, inv.problems):
+        add_document(doc, Location(path, line), inv, default_namespace)
+
+
+def read_json(path: str, data: Any, inv: Inventory, default_namespace: str) -> None:
+    add_document(data, Location(path, 1), inv, default_namespace)
+
+
+def parse_json(path: str, text: str, problems: list[Problem]) -> Any | None:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(path, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})"))
+        return None
+
+
+def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str) -> None:
+    if not isinstance(doc, dict):
+        return  # empty documents, comments-only documents, non-Kubernetes YAML
+    kind = doc.get("kind")
+    if not isinstance(kind, str):
+        return
+    if kind.endswith("List") and isinstance(doc.get("items"), list):
+        for item in doc["items"]:
+            add_document(item, loc, inv, default_namespace)
+        return
+    inv.objects_read += 1
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    name = str(meta.get("name", "<unnamed>"))
+    namespace = str(meta.get("namespace") or default_namespace)
+    try:
+        _add_object(kind, doc, name, namespace, loc, inv)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        inv.problems.append(Problem(loc.path, loc.line, f"{kind} {name}: unexpected shape ({type(exc).__name__}: {exc})"))
+
+
+def _get(obj: Any, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(k)
+    return obj
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{what} is {value!r}, not a port number")
+    return int(value)
+
+
+def _add_object(kind: str, doc: dict[str, Any], name: str, namespace: str, loc: Location, inv: Inventory) -> None:
+    spec = doc.get("spec") or {}
+    if kind == "Service":
+        ports = []
+        for p in spec.get("ports") or []:
+            tp = p.get("targetPort")
+            target: int | str | None
+            if tp is None:
+                target = None
+            elif isinstance(tp, int) or (isinstance(tp, str) and tp.isdigit()):
+                target = int(tp)
+            else:
+                target = str(tp)
+            ports.append(ServicePort(_int(p.get("port"), "port"), target, p.get("name"), p.get("protocol", "TCP")))
+        selector = spec.get("selector")
+        inv.add_service(Service(namespace, name, {str(k): str(v) for k, v in selector.items()}
+                                if isinstance(selector, dict) else None, ports, loc))
+    elif kind in _WORKLOAD_TEMPLATES or kind == "Pod":
+        if kind == "Pod":
+            pod_meta, pod_spec = doc.get("metadata") or {}, spec
+        else:
+            template = _get(doc, *_WORKLOAD_TEMPLATES[kind]) or {}
+            pod_meta, pod_spec = template.get("metadata") or {}, template.get("spec") or {}
+        labels = {str(k): str(v) for k, v in (pod_meta.get("labels") or {}).items()}
+        ports: list[ContainerPort] = []
+        for c in (pod_spec.get("containers") or []) + (pod_spec.get("initContainers") or []):
+            for p in c.get("ports") or []:
+                ports.append(ContainerPort(str(c.get("name", "")), _int(p.get("containerPort"), "containerPort"),
+                                           p.get("name"), p.get("protocol", "TCP")))
+        inv.workloads.append(Workload(kind, namespace, name, labels, ports,
+                                      bool(pod_spec.get("hostNetwork", False)), loc))
+    elif kind == "APIService":
+        svc = spec.get("service")
+        if isinstance(svc, dict):
+            inv.targets.append(CallTarget(
+                "APIService", name, ObjectRef(kind, None, name),
+                ServiceRef(str(svc.get("namespace", "")), str(svc.get("name", "")), int(svc.get("port") or 443)),
+                location=loc))
+    elif kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        call_kind: CallKind = "MutatingWebhook" if kind.startswith("Mutating") else "ValidatingWebhook"
+        # admissionregistration.k8s.io/v1 defaults failurePolicy to Fail; v1beta1 defaulted to Ignore.
+        default_policy = "Ignore" if str(doc.get("apiVersion", "")).endswith("v1beta1") else "Fail"
+        for hook in doc.get("webhooks") or []:
+            cc = hook.get("clientConfig") or {}
+            inv.targets.append(CallTarget(
+                call_kind, str(hook.get("name", "<unnamed>")), ObjectRef(kind, None, name),
+                _service_ref(cc.get("service")), url=cc.get("url"),
+                failure_policy=str(hook.get("failurePolicy") or default_policy),
+                timeout_seconds=int(hook.get("timeoutSeconds") or 10),
+                operations=_rules_summary(hook.get("rules")), location=loc))
+    elif kind == "CustomResourceDefinition":
+        conv = spec.get("conversion") or {}
+        if conv.get("strategy") == "Webhook":
+            cc = _get(conv, "webhook", "clientConfig") or conv.get("webhookClientConfig") or {}
+            inv.targets.append(CallTarget("CRDConversion", name, ObjectRef(kind, None, name),
+                                          _service_ref(cc.get("service")), url=cc.get("url"), location=loc))
+
+
+def _service_ref(svc: Any) -> ServiceRef | None:
+    if not isinstance(svc, dict):
+        return None
+    return ServiceRef(str(svc.get("namespace", "")), str(svc.get("name", "")), int(svc.get("port") or 443),
+                      svc.get("path"))
+
+
+def _rules_summary(rules: Any) -> str | None:
+    if not isinstance(rules, list):
+        return None
+    parts: list[str] = []
+    for r in rules:
+        if not isinstance(r, dict):
+            continue
+        ops = "/".join(r.get("operations") or ["*"])
+        res = ", ".join(r.get("resources") or ["*"])
+        parts.append(f"{ops} of {res}")
+    return "; ".join(parts) or None
