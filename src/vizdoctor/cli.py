@@ -33,10 +33,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (recursive); - for stdin")
     s.add_argument("-o", "--format", choices=("text", "json", "sarif"), default="text", help="output format")
-    s.add_argument("-n", "--namespace", default="default",
-                   help="namespace of objects that name none (like kubectl apply; default: default)")
-    s.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                   help="colour the text output (default: only on a terminal)")
+    s.add_argument(
+        "-n",
+        "--namespace",
+        default="default",
+        help="namespace of objects that name none (like kubectl apply; default: default)",
+    )
+    s.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output (default: only on a terminal)",
+    )
     return p
 
 
@@ -55,8 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("vizdoctor: interrupted", file=sys.stderr)
         return 2
     except Exception as exc:  # the promise: never a traceback
-        print(f"vizdoctor: internal error ({type(exc).__name__}: {exc}); please report it with the inputs",
-              file=sys.stderr)
+        print(
+            f"vizdoctor: internal error ({type(exc).__name__}: {exc}); please report it with the inputs",
+            file=sys.stderr,
+        )
         return 2
     if args.format == "json":
         sys.stdout.write(json_out.render(report))

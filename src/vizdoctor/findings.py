@@ -33,7 +33,7 @@ class Finding:
     location: Location | None = None
     fix: Fix | None = None
     hint_url: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def docs_url(self) -> str:

@@ -86,8 +86,10 @@ def aws_cli_fix(cluster: Cluster, rules: list[RuleSpec]) -> str:
     )
     lines = []
     if fx.source_group_id.startswith("<"):
-        lines.append("# <cluster-security-group-id>: aws eks describe-cluster --name <cluster-name> "
-                     "--query cluster.resourcesVpcConfig.clusterSecurityGroupId --output text")
+        lines.append(
+            "# <cluster-security-group-id>: aws eks describe-cluster --name <cluster-name> "
+            "--query cluster.resourcesVpcConfig.clusterSecurityGroupId --output text"
+        )
     if fx.node_group_id.startswith("<"):
         lines.append(f"# <node-security-group-id>: the id of {fx.node_group_ref} (terraform output or state)")
     lines += [
@@ -102,8 +104,10 @@ def make_fix(cluster: Cluster, rules: list[RuleSpec]) -> Fix:
     where = cluster.location
     note = None
     if cluster.fix.style == "module":
-        note = (f'add to node_security_group_additional_rules in module "{cluster.fix.module}"'
-                f"{f' ({where})' if where else ''}, then terraform apply")
+        note = (
+            f'add to node_security_group_additional_rules in module "{cluster.fix.module}"'
+            f"{f' ({where})' if where else ''}, then terraform apply"
+        )
     else:
         note = "add next to your other security-group rules, then terraform apply"
     return Fix(terraform_fix(cluster, rules), aws_cli_fix(cluster, rules), where, note)

@@ -26,36 +26,67 @@ def _selected(svc: Service, workloads: list[Workload]) -> list[Workload]:
     if not svc.selector:
         return []
     return [
-        w for w in workloads
+        w
+        for w in workloads
         if w.namespace == svc.namespace and all(w.pod_labels.get(k) == v for k, v in svc.selector.items())
     ]
 
 
-def _resolve_port(svc: Service, ref: ServiceRef, selected: list[Workload]) -> tuple[ServicePort | None, int | None, str]:
+def _resolve_port(
+    svc: Service, ref: ServiceRef, selected: list[Workload]
+) -> tuple[ServicePort | None, int | None, str]:
     """(service port, pod port, why-unknown)."""
     sp = next((p for p in svc.ports if p.port == ref.port), None)
     if sp is None:
         have = ", ".join(str(p.port) for p in svc.ports) or "none"
-        return None, None, (f"Service {svc.namespace}/{svc.name} has no port {ref.port} (it has {have}), so the "
-                            "kube-apiserver cannot call it at all (APIService reason ServicePortError)")
+        return (
+            None,
+            None,
+            (
+                f"Service {svc.namespace}/{svc.name} has no port {ref.port} (it has {have}), so the "
+                "kube-apiserver cannot call it at all (APIService reason ServicePortError)"
+            ),
+        )
     if sp.target_port is None:
         return sp, sp.port, ""
     if isinstance(sp.target_port, int):
         return sp, sp.target_port, ""
     if not svc.selector:
-        return sp, None, (f"targetPort {sp.target_port!r} is a name and Service {svc.namespace}/{svc.name} "
-                          "has no selector to find the pods that define it")
+        return (
+            sp,
+            None,
+            (
+                f"targetPort {sp.target_port!r} is a name and Service {svc.namespace}/{svc.name} "
+                "has no selector to find the pods that define it"
+            ),
+        )
     if not selected:
-        return sp, None, (f"targetPort {sp.target_port!r} is a name, and no workload in the inputs matches "
-                          f"the selector of Service {svc.namespace}/{svc.name}")
+        return (
+            sp,
+            None,
+            (
+                f"targetPort {sp.target_port!r} is a name, and no workload in the inputs matches "
+                f"the selector of Service {svc.namespace}/{svc.name}"
+            ),
+        )
     numbers = {p.port for w in selected for p in w.ports if p.name == sp.target_port}
     if len(numbers) == 1:
         return sp, numbers.pop(), ""
     if not numbers:
         names = ", ".join(f"{w.kind} {w.name}" for w in selected)
-        return sp, None, (f"no container of {names} declares a port named {sp.target_port!r}, so the Service "
-                          "has no endpoints on it (APIService reason MissingEndpoints)")
-    return sp, None, (f"targetPort {sp.target_port!r} means {sorted(numbers)} in different selected workloads")
+        return (
+            sp,
+            None,
+            (
+                f"no container of {names} declares a port named {sp.target_port!r}, so the Service "
+                "has no endpoints on it (APIService reason MissingEndpoints)"
+            ),
+        )
+    return (
+        sp,
+        None,
+        (f"targetPort {sp.target_port!r} means {sorted(numbers)} in different selected workloads"),
+    )
 
 
 def _inferred_targets(inv: Inventory) -> list[CallTarget]:
@@ -65,12 +96,26 @@ def _inferred_targets(inv: Inventory) -> list[CallTarget]:
         for (ns, name), svc in inv.services.items():
             if name != hook.service or (ns, name) in named:
                 continue
-            kind = "MutatingWebhookConfiguration" if hook.kind == "MutatingWebhook" else "ValidatingWebhookConfiguration"
-            out.append(CallTarget(
-                hook.kind, hook.webhook, ObjectRef(kind, None, hook.configuration), ServiceRef(ns, name, 443),
-                failure_policy=hook.failure_policy, timeout_seconds=10, operations=hook.operations,
-                inferred=True, inferred_from=f"registered at run time by the add-on behind Service {ns}/{name} "
-                f"({hook.source})", location=svc.location))
+            kind = (
+                "MutatingWebhookConfiguration"
+                if hook.kind == "MutatingWebhook"
+                else "ValidatingWebhookConfiguration"
+            )
+            out.append(
+                CallTarget(
+                    hook.kind,
+                    hook.webhook,
+                    ObjectRef(kind, None, hook.configuration),
+                    ServiceRef(ns, name, 443),
+                    failure_policy=hook.failure_policy,
+                    timeout_seconds=10,
+                    operations=hook.operations,
+                    inferred=True,
+                    inferred_from=f"registered at run time by the add-on behind Service {ns}/{name} "
+                    f"({hook.source})",
+                    location=svc.location,
+                )
+            )
     return out
 
 
@@ -79,14 +124,34 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
     for t in [*inv.targets, *_inferred_targets(inv)]:
         if t.service is None:
             where = f"the URL {t.url}" if t.url else "no Service and no URL"
-            paths.append(ControlPlanePath(t, None, None, None, [], False, "unknown",
-                                          f"it calls {where}, not a Service: where that lands is outside the inputs"))
+            paths.append(
+                ControlPlanePath(
+                    t,
+                    None,
+                    None,
+                    None,
+                    [],
+                    False,
+                    "unknown",
+                    f"it calls {where}, not a Service: where that lands is outside the inputs",
+                )
+            )
             continue
         ref = t.service
         svc = inv.services.get((ref.namespace, ref.name))
         if svc is None:
-            paths.append(ControlPlanePath(t, None, None, None, [], False, "unknown",
-                                          f"Service {ref.namespace}/{ref.name} is not among the inputs"))
+            paths.append(
+                ControlPlanePath(
+                    t,
+                    None,
+                    None,
+                    None,
+                    [],
+                    False,
+                    "unknown",
+                    f"Service {ref.namespace}/{ref.name} is not among the inputs",
+                )
+            )
             continue
         selected = _selected(svc, inv.workloads)
         sp, port, why = _resolve_port(svc, ref, selected)
@@ -98,6 +163,11 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
         verdict = decide(port, svc.namespace, labels, inv.network)
         reason = verdict.reason
         if host_network:
-            reason = f"the pods use hostNetwork, so the call lands on the node's own address, port {port}; " + reason
-        paths.append(ControlPlanePath(t, svc, sp, port, selected, host_network, verdict.status, reason, verdict))
+            reason = (
+                f"the pods use hostNetwork, so the call lands on the node's own address, port {port}; "
+                + reason
+            )
+        paths.append(
+            ControlPlanePath(t, svc, sp, port, selected, host_network, verdict.status, reason, verdict)
+        )
     return paths

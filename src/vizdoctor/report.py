@@ -33,7 +33,7 @@ class Report:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {s: 0 for s in SEVERITIES}
+        counts: dict[str, int] = {s: 0 for s in SEVERITIES}
         for f in self.findings:
             counts[f.severity] += 1
         return counts
@@ -56,11 +56,18 @@ def combined_fixes(paths: list[ControlPlanePath]) -> list[ClusterFix]:
         specs: list[RuleSpec] = []
         for lo, hi in ranges:
             inside = [p for p in blocked if p.target_port is not None and lo <= p.target_port <= hi]
-            services = sorted({f"{p.target.service.namespace}_{p.target.service.name}"
-                               for p in inside if p.target.service})
+            services = sorted(
+                {f"{p.target.service.namespace}_{p.target.service.name}" for p in inside if p.target.service}
+            )
             descs = list(dict.fromkeys(fix_description(p) for p in inside))
-            desc = descs[0] if len(descs) == 1 else (
-                f"kube-apiserver to {len(inside)} webhooks/APIServices on {lo}" + (f"-{hi}" if hi != lo else ""))
+            desc = (
+                descs[0]
+                if len(descs) == 1
+                else (
+                    f"kube-apiserver to {len(inside)} webhooks/APIServices on {lo}"
+                    + (f"-{hi}" if hi != lo else "")
+                )
+            )
             specs.append(((lo, hi), rule_key(lo, hi, services), desc))
         out.append(ClusterFix(name, ranges, make_fix(cluster, specs)))
     return out

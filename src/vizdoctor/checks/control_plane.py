@@ -35,7 +35,10 @@ def fix_description(path: ControlPlanePath) -> str:
 
 
 def _severity(path: ControlPlanePath) -> Severity:
-    if path.target.kind in ("MutatingWebhook", "ValidatingWebhook") and path.target.failure_policy == "Ignore":
+    if (
+        path.target.kind in ("MutatingWebhook", "ValidatingWebhook")
+        and path.target.failure_policy == "Ignore"
+    ):
         return "warning"
     return "error"
 
@@ -48,8 +51,14 @@ def check(ctx: Context) -> list[Finding]:
         if path.status == "blocked" and path.verdict is not None:
             svc = t.service
             assert svc is not None and path.target_port is not None
-            c = consequence(t.kind, t.name, t.failure_policy, t.timeout_seconds, t.operations,
-                            f"{svc.name}.{svc.namespace}")
+            c = consequence(
+                t.kind,
+                t.name,
+                t.failure_policy,
+                t.timeout_seconds,
+                t.operations,
+                f"{svc.name}.{svc.namespace}",
+            )
             policy = f" (failurePolicy: {t.failure_policy})" if t.failure_policy else ""
             message = (
                 f"The kube-apiserver cannot open TCP {path.target_port} to the pods behind Service "
@@ -65,17 +74,34 @@ def check(ctx: Context) -> list[Finding]:
             if cluster is not None:
                 key = rule_key(path.target_port, path.target_port, [f"{svc.namespace}_{svc.name}"])
                 fix = make_fix(cluster, [((path.target_port, path.target_port), key, fix_description(path))])
-            out.append(Finding(
-                UNREACHABLE, _severity(path), "control-plane paths", describe(path) + policy, message, hint,
-                object=object_ref(path), location=t.location, fix=fix, hint_url=c.hint_url,
-                extra={"path": describe(path)},
-            ))
+            out.append(
+                Finding(
+                    UNREACHABLE,
+                    _severity(path),
+                    "control-plane paths",
+                    describe(path) + policy,
+                    message,
+                    hint,
+                    object=object_ref(path),
+                    location=t.location,
+                    fix=fix,
+                    hint_url=c.hint_url,
+                    extra={"path": describe(path)},
+                )
+            )
         elif path.status == "unknown":
-            out.append(Finding(
-                UNKNOWN, "info", "control-plane paths", describe(path),
-                f"vizdoctor cannot decide whether the kube-apiserver reaches this: {path.reason}.{inferred}",
-                "Add the missing input (the manifests of the Service and its workload, the Terraform that "
-                "creates the node security group) or pin what is ambiguous.",
-                object=object_ref(path), location=t.location, extra={"path": describe(path)},
-            ))
+            out.append(
+                Finding(
+                    UNKNOWN,
+                    "info",
+                    "control-plane paths",
+                    describe(path),
+                    f"vizdoctor cannot decide whether the kube-apiserver reaches this: {path.reason}.{inferred}",
+                    "Add the missing input (the manifests of the Service and its workload, the Terraform that "
+                    "creates the node security group) or pin what is ambiguous.",
+                    object=object_ref(path),
+                    location=t.location,
+                    extra={"path": describe(path)},
+                )
+            )
     return out

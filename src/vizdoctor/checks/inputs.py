@@ -12,7 +12,10 @@ CHECK_ID = "input-unreadable"
 def check(ctx: Context) -> list[Finding]:
     return [
         Finding(
-            CHECK_ID, "warning", "inputs", f"{Location(p.path, p.line)} can be read",
+            CHECK_ID,
+            "warning",
+            "inputs",
+            f"{Location(p.path, p.line)} can be read",
             f"{Location(p.path, p.line)}: {p.message}. Everything else was analysed; objects or rules in this "
             "part of the file were not.",
             "Fix the syntax (a YAML or HCL linter shows the same line), or leave the file out of the scan.",

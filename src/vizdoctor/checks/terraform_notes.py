@@ -14,7 +14,14 @@ _HINTS = {
 
 def check(ctx: Context) -> list[Finding]:
     return [
-        Finding(n.check, n.severity, "terraform", n.message.split(";")[0], n.message,
-                _HINTS.get(n.check, ""), location=n.location)
+        Finding(
+            n.check,
+            n.severity,
+            "terraform",
+            n.message.split(";")[0],
+            n.message,
+            _HINTS.get(n.check, ""),
+            location=n.location,
+        )
         for n in ctx.inventory.network.notes
     ]

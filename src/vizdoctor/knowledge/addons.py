@@ -28,12 +28,24 @@ class RuntimeWebhook:
 # from Service `kyverno-svc` 443 -> `https` 9443 (charts/kyverno values.yaml,
 # admissionController.webhookServer.port); "-fail" webhooks use failurePolicy Fail.
 RUNTIME_WEBHOOKS: tuple[RuntimeWebhook, ...] = (
-    RuntimeWebhook("kyverno-svc", "ValidatingWebhook", "kyverno-resource-validating-webhook-cfg",
-                   "validate.kyverno.svc-fail", "Fail", "resources matched by Kyverno policies",
-                   "kyverno/kyverno pkg/config/config.go (ValidatingWebhookConfigurationName)"),
-    RuntimeWebhook("kyverno-svc", "MutatingWebhook", "kyverno-resource-mutating-webhook-cfg",
-                   "mutate.kyverno.svc-fail", "Fail", "resources matched by Kyverno mutate policies",
-                   "kyverno/kyverno pkg/config/config.go (MutatingWebhookConfigurationName)"),
+    RuntimeWebhook(
+        "kyverno-svc",
+        "ValidatingWebhook",
+        "kyverno-resource-validating-webhook-cfg",
+        "validate.kyverno.svc-fail",
+        "Fail",
+        "resources matched by Kyverno policies",
+        "kyverno/kyverno pkg/config/config.go (ValidatingWebhookConfigurationName)",
+    ),
+    RuntimeWebhook(
+        "kyverno-svc",
+        "MutatingWebhook",
+        "kyverno-resource-mutating-webhook-cfg",
+        "mutate.kyverno.svc-fail",
+        "Fail",
+        "resources matched by Kyverno mutate policies",
+        "kyverno/kyverno pkg/config/config.go (MutatingWebhookConfigurationName)",
+    ),
 )
 
 
@@ -95,15 +107,21 @@ CONSEQUENCES: dict[str, Consequence] = {
     ),
     # hashicorp/vault-helm values.yaml injector.failurePolicy (Ignore); the seed opened 8080 for it.
     "vault.hashicorp.com": Consequence(
-        "Pods annotated `vault.hashicorp.com/agent-inject: \"true\"` wait up to {timeout} s and then start "
+        'Pods annotated `vault.hashicorp.com/agent-inject: "true"` wait up to {timeout} s and then start '
         "without the Vault agent, so they get no secrets.",
         "https://developer.hashicorp.com/vault/docs/platform/k8s/injector",
     ),
 }
 
 
-def consequence(kind: CallKind, name: str, failure_policy: str | None, timeout: int | None,
-                operations: str | None, service: str) -> Consequence:
+def consequence(
+    kind: CallKind,
+    name: str,
+    failure_policy: str | None,
+    timeout: int | None,
+    operations: str | None,
+    service: str,
+) -> Consequence:
     timeout = timeout or 10
     known = CONSEQUENCES.get(name)
     if known:

@@ -59,16 +59,27 @@ _BASE = (
 _EPHEMERAL = DefaultRule(
     "ingress_nodes_ephemeral", "tcp", 1025, 65535, "self", "Node to node ingress on ephemeral ports", True
 )
-_R8443 = DefaultRule("ingress_cluster_8443_webhook", "tcp", 8443, 8443, "cluster",
-                     "Cluster API to node 8443/tcp webhook", True)  # "# Karpenter"
-_R9443 = DefaultRule("ingress_cluster_9443_webhook", "tcp", 9443, 9443, "cluster",
-                     "Cluster API to node 9443/tcp webhook", True)  # "# ALB controller, NGINX"
-_R4443 = DefaultRule("ingress_cluster_4443_webhook", "tcp", 4443, 4443, "cluster",
-                     "Cluster API to node 4443/tcp webhook", True)  # "# metrics-server"
-_R6443 = DefaultRule("ingress_cluster_6443_webhook", "tcp", 6443, 6443, "cluster",
-                     "Cluster API to node 6443/tcp webhook", True)  # "# prometheus-adapter"
-_R10251 = DefaultRule("ingress_cluster_10251_webhook", "tcp", 10251, 10251, "cluster",
-                      "Cluster API to node 10251/tcp webhook", True)  # EKS metrics-server add-on
+_R8443 = DefaultRule(
+    "ingress_cluster_8443_webhook", "tcp", 8443, 8443, "cluster", "Cluster API to node 8443/tcp webhook", True
+)  # "# Karpenter"
+_R9443 = DefaultRule(
+    "ingress_cluster_9443_webhook", "tcp", 9443, 9443, "cluster", "Cluster API to node 9443/tcp webhook", True
+)  # "# ALB controller, NGINX"
+_R4443 = DefaultRule(
+    "ingress_cluster_4443_webhook", "tcp", 4443, 4443, "cluster", "Cluster API to node 4443/tcp webhook", True
+)  # "# metrics-server"
+_R6443 = DefaultRule(
+    "ingress_cluster_6443_webhook", "tcp", 6443, 6443, "cluster", "Cluster API to node 6443/tcp webhook", True
+)  # "# prometheus-adapter"
+_R10251 = DefaultRule(
+    "ingress_cluster_10251_webhook",
+    "tcp",
+    10251,
+    10251,
+    "cluster",
+    "Cluster API to node 10251/tcp webhook",
+    True,
+)  # EKS metrics-server add-on
 
 _DUPLICATE_KEY = (
     "v19.3.0 declares the recommended rule key ingress_cluster_8443_webhook twice (8443 and 4443; fixed "
@@ -79,14 +90,32 @@ ERAS: tuple[Era, ...] = (
     Era("v17", (17, 0, 0), (18, 0, 0), (), False, legacy_v17=True),
     Era("v18", (18, 0, 0), (19, 0, 0), _BASE, False),
     Era("v19.0", (19, 0, 0), (19, 3, 0), (*_BASE, _EPHEMERAL, _R8443, _R9443), True),
-    Era("v19.3.0", (19, 3, 0), (19, 3, 1), (*_BASE, _EPHEMERAL, _R9443), True,
-        unsure_ports=((8443, _DUPLICATE_KEY), (4443, _DUPLICATE_KEY))),
+    Era(
+        "v19.3.0",
+        (19, 3, 0),
+        (19, 3, 1),
+        (*_BASE, _EPHEMERAL, _R9443),
+        True,
+        unsure_ports=((8443, _DUPLICATE_KEY), (4443, _DUPLICATE_KEY)),
+    ),
     Era("v19.3", (19, 3, 1), (19, 6, 0), (*_BASE, _EPHEMERAL, _R4443, _R8443, _R9443), True),
     Era("v19.6+/v20", (19, 6, 0), (21, 0, 0), (*_BASE, _EPHEMERAL, _R4443, _R6443, _R8443, _R9443), True),
-    Era("v21.0", (21, 0, 0), (21, 7, 0), (*_BASE, _EPHEMERAL, _R4443, _R6443, _R8443, _R9443), True,
-        v21_names=True),
-    Era("v21.7+", (21, 7, 0), KNOWN_UNTIL,
-        (*_BASE, _EPHEMERAL, _R4443, _R6443, _R8443, _R9443, _R10251), True, v21_names=True),
+    Era(
+        "v21.0",
+        (21, 0, 0),
+        (21, 7, 0),
+        (*_BASE, _EPHEMERAL, _R4443, _R6443, _R8443, _R9443),
+        True,
+        v21_names=True,
+    ),
+    Era(
+        "v21.7+",
+        (21, 7, 0),
+        KNOWN_UNTIL,
+        (*_BASE, _EPHEMERAL, _R4443, _R6443, _R8443, _R9443, _R10251),
+        True,
+        v21_names=True,
+    ),
 )
 
 # v17 worker security group (workers.tf): ingress from the cluster SG on

@@ -131,7 +131,7 @@ def _worst(verdicts: list[Verdict], joiner: str) -> Verdict:
             reason = "; ".join(v.reason for v in bad)
             if others and len(verdicts) > 1:
                 reason += f" ({joiner}; elsewhere: " + "; ".join(others) + ")"
-            merged = Verdict(status, reason)  # type: ignore[arg-type]
+            merged = Verdict(status, reason)
             for v in bad:
                 merged.groups_considered.extend(v.groups_considered)
                 merged.blocked_clusters.extend(v.blocked_clusters)

@@ -31,10 +31,12 @@ def path_dict(p: ControlPlanePath) -> dict[str, Any]:
         "name": t.name,
         "owner": {"kind": t.owner.kind, "name": t.owner.name},
         "service": {"namespace": t.service.namespace, "name": t.service.name, "port": t.service.port}
-        if t.service else None,
+        if t.service
+        else None,
         "url": t.url,
         "target_port": p.target_port,
-        "port_name": p.service_port.target_port if p.service_port and isinstance(p.service_port.target_port, str)
+        "port_name": p.service_port.target_port
+        if p.service_port and isinstance(p.service_port.target_port, str)
         else None,
         "host_network": p.host_network,
         "workloads": [f"{w.kind} {w.namespace}/{w.name}" for w in p.workloads],
@@ -55,7 +57,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "category": f.category,
         "title": f.title,
         "object": {"kind": f.object.kind, "namespace": f.object.namespace, "name": f.object.name}
-        if f.object else None,
+        if f.object
+        else None,
         "location": _loc(f.location),
         "message": f.message,
         "hint": f.hint,
@@ -77,15 +80,22 @@ def to_dict(report: Report) -> dict[str, Any]:
             "files": inv.files_read,
             "objects": inv.objects_read,
             "clusters": [
-                {"name": c.name, "kind": c.kind, "location": _loc(c.location),
-                 "scenarios": [s.label for s in c.scenarios], "unknown": c.why_unknown}
+                {
+                    "name": c.name,
+                    "kind": c.kind,
+                    "location": _loc(c.location),
+                    "scenarios": [s.label for s in c.scenarios],
+                    "unknown": c.why_unknown,
+                }
                 for c in inv.network.clusters
             ],
         },
         "paths": [path_dict(p) for p in report.paths],
         "findings": [finding_dict(f) for f in report.findings],
-        "fixes": [{"cluster": cf.cluster, "ports": [list(r) for r in cf.ports], **(_fix(cf.fix) or {})}
-                  for cf in report.fixes],
+        "fixes": [
+            {"cluster": cf.cluster, "ports": [list(r) for r in cf.ports], **(_fix(cf.fix) or {})}
+            for cf in report.fixes
+        ],
         "summary": report.summary,
         "path_summary": statuses,
     }

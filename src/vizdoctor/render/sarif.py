@@ -45,15 +45,26 @@ def render(report: Report) -> str:
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "vizdoctor",
-                "version": __version__,
-                "informationUri": "https://github.com/vizdoctor/vizdoctor",
-                "rules": [{"id": r, "name": r, "shortDescription": {"text": _RULES.get(r, r)},
-                           "helpUri": f"docs/checks.md#{r}"} for r in used],
-            }},
-            "results": [_result(f) for f in report.findings],
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "vizdoctor",
+                        "version": __version__,
+                        "informationUri": "https://github.com/vizdoctor/vizdoctor",
+                        "rules": [
+                            {
+                                "id": r,
+                                "name": r,
+                                "shortDescription": {"text": _RULES.get(r, r)},
+                                "helpUri": f"docs/checks.md#{r}",
+                            }
+                            for r in used
+                        ],
+                    }
+                },
+                "results": [_result(f) for f in report.findings],
+            }
+        ],
     }
     return json.dumps(doc, indent=2) + "\n"

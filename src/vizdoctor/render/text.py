@@ -26,6 +26,10 @@ def _detail(console: Console, text: str, style: str = "") -> None:
         console.print(Text(INDENT + ln, style=style), soft_wrap=True)
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _header(console: Console, title: str) -> None:
     console.print()
     console.print(Text(title, style="bold"))
@@ -45,20 +49,34 @@ def _finding(console: Console, f: Finding, show_fix: bool = True) -> None:
 
 
 def render(report: Report, out: IO[str] | None = None, color: bool | None = None) -> None:
-    console = Console(file=out, highlight=False, no_color=color is False, force_terminal=color or None,
-                      soft_wrap=True, emoji=False, markup=False)
+    console = Console(
+        file=out,
+        highlight=False,
+        no_color=color is False,
+        force_terminal=color or None,
+        soft_wrap=True,
+        emoji=False,
+        markup=False,
+    )
     inv = report.inventory
     clusters = ", ".join(f"{c.name} ({c.kind})" for c in inv.network.clusters) or "none"
-    console.print(Text(f"vizdoctor {report.command}: {inv.files_read} files, {inv.objects_read} Kubernetes "
-                       f"objects, {len(report.paths)} control-plane paths; cluster network: {clusters}"))
+    console.print(
+        Text(
+            f"vizdoctor {report.command}: {inv.files_read} files, {inv.objects_read} Kubernetes "
+            f"objects, {len(report.paths)} control-plane paths; cluster network: {clusters}"
+        )
+    )
     by_cat: dict[str, list[Finding]] = {}
     for f in report.findings:
         by_cat.setdefault(f.category, []).append(f)
 
     _header(console, "inputs")
     ok_inputs = not by_cat.get("inputs")
-    _line(console, "ok" if ok_inputs else "warning",
-          f"{inv.files_read} files read" + ("" if ok_inputs else f", {len(by_cat['inputs'])} with problems"))
+    _line(
+        console,
+        "ok" if ok_inputs else "warning",
+        f"{inv.files_read} files read" + ("" if ok_inputs else f", {len(by_cat['inputs'])} with problems"),
+    )
     for f in by_cat.pop("inputs", []):
         _finding(console, f)
     for c in inv.network.clusters:
@@ -66,7 +84,9 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
             _line(console, "info", f"{c.name}: network rules unknown")
             _detail(console, c.why_unknown)
         else:
-            _line(console, "ok", f"{c.name}: {c.kind}; evaluated as {', '.join(s.label for s in c.scenarios)}")
+            _line(
+                console, "ok", f"{c.name}: {c.kind}; evaluated as {', '.join(s.label for s in c.scenarios)}"
+            )
 
     _header(console, "control-plane paths")
     by_path = {str(f.extra.get("path")): f for f in by_cat.pop("control-plane paths", [])}
@@ -104,6 +124,10 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
         counts[p.status] += 1
     console.print()
     verdict = "×" if s["error"] else "√"
-    console.print(Text(
-        f"Status check results are {verdict}  ({s['error']} errors, {s['warning']} warnings, {s['info']} info; "
-        f"paths: {counts['open']} open, {counts['blocked']} blocked, {counts['unknown']} unknown)"))
+    console.print(
+        Text(
+            f"Status check results are {verdict}  ({_n(s['error'], 'error')}, {_n(s['warning'], 'warning')}, "
+            f"{s['info']} info; "
+            f"paths: {counts['open']} open, {counts['blocked']} blocked, {counts['unknown']} unknown)"
+        )
+    )

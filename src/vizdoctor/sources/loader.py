@@ -46,8 +46,12 @@ def discover(paths: list[str]) -> Discovered:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            for root, dirs, files in os.walk(p, onerror=lambda e: found.problems.append(
-                    Problem(str(e.filename), None, f"cannot read directory: {e.strerror}"))):
+            for root, dirs, files in os.walk(
+                p,
+                onerror=lambda e: found.problems.append(
+                    Problem(str(e.filename), None, f"cannot read directory: {e.strerror}")
+                ),
+            ):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                 for name in sorted(files):
                     f = Path(root) / name
@@ -78,8 +82,11 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
 
 
 def _is_plan(data: Any) -> bool:
-    return isinstance(data, dict) and "format_version" in data and (
-        "planned_values" in data or "values" in data or "terraform_version" in data)
+    return (
+        isinstance(data, dict)
+        and "format_version" in data
+        and ("planned_values" in data or "values" in data or "terraform_version" in data)
+    )
 
 
 def _read_data(path: str, text: str, inv: Inventory, default_namespace: str) -> None:
@@ -135,6 +142,9 @@ def load(paths: list[str], default_namespace: str = "default", stdin: str | None
         terraform.load_dir(d, inv.network)
     inv.files_read = readable
     if readable == 0:
-        what = "; ".join(f"{p.path}: {p.message}" for p in inv.problems) or "no YAML, JSON or Terraform files found"
+        what = (
+            "; ".join(f"{p.path}: {p.message}" for p in inv.problems)
+            or "no YAML, JSON or Terraform files found"
+        )
         raise NoInput(f"nothing to analyse in {' '.join(paths)} ({what})")
     return inv

@@ -51,7 +51,7 @@ def _yaml_documents(path: str, text: str, problems: list[Problem]) -> Iterator[t
     loader = _Loader(text)
     failed_at: int | None = None
     try:
-        while loader.check_data():
+        while loader.check_data():  # type: ignore[no-untyped-call]
             doc = loader.get_data()
             yield loader.doc_line, doc
     except yaml.YAMLError as exc:
@@ -95,7 +95,9 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
         yield text.count("\n", 0, s) + 1, text[s:e]
 
 
-def _recover(path: str, text: str, failed_at: int | None, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
+def _recover(
+    path: str, text: str, failed_at: int | None, problems: list[Problem]
+) -> Iterator[tuple[int, Any]]:
     if failed_at is None:
         return
     for start, chunk in _chunks(text):
@@ -107,7 +109,7 @@ def _recover(path: str, text: str, failed_at: int | None, problems: list[Problem
         try:
             loader = _Loader(chunk)
             try:
-                while loader.check_data():
+                while loader.check_data():  # type: ignore[no-untyped-call]
                     doc = loader.get_data()
                     yield start + loader.doc_line - 1, doc
             finally:
@@ -146,13 +148,16 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
             add_document(item, loc, inv, default_namespace)
         return
     inv.objects_read += 1
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    raw_meta = doc.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     name = str(meta.get("name", "<unnamed>"))
     namespace = str(meta.get("namespace") or default_namespace)
     try:
         _add_object(kind, doc, name, namespace, loc, inv)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        inv.problems.append(Problem(loc.path, loc.line, f"{kind} {name}: unexpected shape ({type(exc).__name__}: {exc})"))
+        inv.problems.append(
+            Problem(loc.path, loc.line, f"{kind} {name}: unexpected shape ({type(exc).__name__}: {exc})")
+        )
 
 
 def _get(obj: Any, *keys: str) -> Any:
@@ -169,10 +174,12 @@ def _int(value: Any, what: str) -> int:
     return int(value)
 
 
-def _add_object(kind: str, doc: dict[str, Any], name: str, namespace: str, loc: Location, inv: Inventory) -> None:
+def _add_object(
+    kind: str, doc: dict[str, Any], name: str, namespace: str, loc: Location, inv: Inventory
+) -> None:
     spec = doc.get("spec") or {}
     if kind == "Service":
-        ports = []
+        sports: list[ServicePort] = []
         for p in spec.get("ports") or []:
             tp = p.get("targetPort")
             target: int | str | None
@@ -182,10 +189,19 @@ def _add_object(kind: str, doc: dict[str, Any], name: str, namespace: str, loc: 
                 target = int(tp)
             else:
                 target = str(tp)
-            ports.append(ServicePort(_int(p.get("port"), "port"), target, p.get("name"), p.get("protocol", "TCP")))
+            sports.append(
+                ServicePort(_int(p.get("port"), "port"), target, p.get("name"), p.get("protocol", "TCP"))
+            )
         selector = spec.get("selector")
-        inv.add_service(Service(namespace, name, {str(k): str(v) for k, v in selector.items()}
-                                if isinstance(selector, dict) else None, ports, loc))
+        inv.add_service(
+            Service(
+                namespace,
+                name,
+                {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else None,
+                sports,
+                loc,
+            )
+        )
     elif kind in _WORKLOAD_TEMPLATES or kind == "Pod":
         if kind == "Pod":
             pod_meta, pod_spec = doc.get("metadata") or {}, spec
@@ -196,42 +212,72 @@ def _add_object(kind: str, doc: dict[str, Any], name: str, namespace: str, loc: 
         ports: list[ContainerPort] = []
         for c in (pod_spec.get("containers") or []) + (pod_spec.get("initContainers") or []):
             for p in c.get("ports") or []:
-                ports.append(ContainerPort(str(c.get("name", "")), _int(p.get("containerPort"), "containerPort"),
-                                           p.get("name"), p.get("protocol", "TCP")))
-        inv.workloads.append(Workload(kind, namespace, name, labels, ports,
-                                      bool(pod_spec.get("hostNetwork", False)), loc))
+                ports.append(
+                    ContainerPort(
+                        str(c.get("name", "")),
+                        _int(p.get("containerPort"), "containerPort"),
+                        p.get("name"),
+                        p.get("protocol", "TCP"),
+                    )
+                )
+        inv.workloads.append(
+            Workload(kind, namespace, name, labels, ports, bool(pod_spec.get("hostNetwork", False)), loc)
+        )
     elif kind == "APIService":
         svc = spec.get("service")
         if isinstance(svc, dict):
-            inv.targets.append(CallTarget(
-                "APIService", name, ObjectRef(kind, None, name),
-                ServiceRef(str(svc.get("namespace", "")), str(svc.get("name", "")), int(svc.get("port") or 443)),
-                location=loc))
+            inv.targets.append(
+                CallTarget(
+                    "APIService",
+                    name,
+                    ObjectRef(kind, None, name),
+                    ServiceRef(
+                        str(svc.get("namespace", "")), str(svc.get("name", "")), int(svc.get("port") or 443)
+                    ),
+                    location=loc,
+                )
+            )
     elif kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
         call_kind: CallKind = "MutatingWebhook" if kind.startswith("Mutating") else "ValidatingWebhook"
         # admissionregistration.k8s.io/v1 defaults failurePolicy to Fail; v1beta1 defaulted to Ignore.
         default_policy = "Ignore" if str(doc.get("apiVersion", "")).endswith("v1beta1") else "Fail"
         for hook in doc.get("webhooks") or []:
             cc = hook.get("clientConfig") or {}
-            inv.targets.append(CallTarget(
-                call_kind, str(hook.get("name", "<unnamed>")), ObjectRef(kind, None, name),
-                _service_ref(cc.get("service")), url=cc.get("url"),
-                failure_policy=str(hook.get("failurePolicy") or default_policy),
-                timeout_seconds=int(hook.get("timeoutSeconds") or 10),
-                operations=_rules_summary(hook.get("rules")), location=loc))
+            inv.targets.append(
+                CallTarget(
+                    call_kind,
+                    str(hook.get("name", "<unnamed>")),
+                    ObjectRef(kind, None, name),
+                    _service_ref(cc.get("service")),
+                    url=cc.get("url"),
+                    failure_policy=str(hook.get("failurePolicy") or default_policy),
+                    timeout_seconds=int(hook.get("timeoutSeconds") or 10),
+                    operations=_rules_summary(hook.get("rules")),
+                    location=loc,
+                )
+            )
     elif kind == "CustomResourceDefinition":
         conv = spec.get("conversion") or {}
         if conv.get("strategy") == "Webhook":
             cc = _get(conv, "webhook", "clientConfig") or conv.get("webhookClientConfig") or {}
-            inv.targets.append(CallTarget("CRDConversion", name, ObjectRef(kind, None, name),
-                                          _service_ref(cc.get("service")), url=cc.get("url"), location=loc))
+            inv.targets.append(
+                CallTarget(
+                    "CRDConversion",
+                    name,
+                    ObjectRef(kind, None, name),
+                    _service_ref(cc.get("service")),
+                    url=cc.get("url"),
+                    location=loc,
+                )
+            )
 
 
 def _service_ref(svc: Any) -> ServiceRef | None:
     if not isinstance(svc, dict):
         return None
-    return ServiceRef(str(svc.get("namespace", "")), str(svc.get("name", "")), int(svc.get("port") or 443),
-                      svc.get("path"))
+    return ServiceRef(
+        str(svc.get("namespace", "")), str(svc.get("name", "")), int(svc.get("port") or 443), svc.get("path")
+    )
 
 
 def _rules_summary(rules: Any) -> str | None:

@@ -64,8 +64,9 @@ def parse_hcl(path: str, text: str, problems: list[Problem]) -> dict[str, Any] |
     except Exception as exc:  # lark raises many types; all mean "not valid HCL"
         line = getattr(exc, "line", None)
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        problems.append(Problem(path, line if isinstance(line, int) and line > 0 else None,
-                                f"not valid HCL: {message}"))
+        problems.append(
+            Problem(path, line if isinstance(line, int) and line > 0 else None, f"not valid HCL: {message}")
+        )
         return None
 
 
@@ -201,6 +202,7 @@ def build_scope(d: TfDir) -> Scope:
         for entry in f.body.get("locals", []) or []:
             if isinstance(entry, dict):
                 scope.locals_raw.update({k: v for k, v in entry.items() if not k.startswith("__")})
+
     # terraform.tfvars, then *.auto.tfvars in name order (Terraform's own precedence); other
     # .tfvars files are only applied with -var-file, so two that disagree leave the value unknown.
     def order(item: tuple[str, dict[str, Any]]) -> tuple[int, str]:
@@ -224,7 +226,9 @@ def build_scope(d: TfDir) -> Scope:
             scope.variables[k] = settings[0][1]
         else:
             files = ", ".join(Path(p).name for p, _ in settings)
-            scope.variables[k] = Unknown(f"var.{k} is set differently in {files}, and which -var-file is used is unknown")
+            scope.variables[k] = Unknown(
+                f"var.{k} is set differently in {files}, and which -var-file is used is unknown"
+            )
     return scope
 
 
@@ -266,25 +270,52 @@ def _module_version(name: str, block: dict[str, Any], d: TfDir) -> tuple[Version
 
 def _default_rule(key: str, r: eks.DefaultRule, node: str, cluster: str, loc: Location | None) -> IngressRule:
     peer = Peer("group", cluster) if r.source == "cluster" else Peer("self")
-    return IngressRule(node, r.protocol, r.from_port, r.to_port, peer,
-                       name=f'{key} (module default "{r.key}")', description=r.description,
-                       default=True, location=loc)
+    return IngressRule(
+        node,
+        r.protocol,
+        r.from_port,
+        r.to_port,
+        peer,
+        name=f'module default "{r.key}"',
+        description=r.description,
+        default=True,
+        location=loc,
+    )
 
 
 def _module_rule_from_map(
-    key: str, spec: Any, node: str, cluster: str, era: eks.Era, mod: str, loc: Location | None,
+    key: str,
+    spec: Any,
+    node: str,
+    cluster: str,
+    era: eks.Era,
+    mod: str,
+    loc: Location | None,
 ) -> list[IngressRule]:
     name = f'module.{mod} node_security_group_additional_rules["{key}"]'
     if isinstance(spec, Unknown):
-        return [IngressRule(node, None, None, None, Peer("unknown", spec.why), name, unresolved=spec.why,
-                            location=loc)]
+        return [
+            IngressRule(
+                node, None, None, None, Peer("unknown", spec.why), name, unresolved=spec.why, location=loc
+            )
+        ]
     if not isinstance(spec, dict):
         return []
     rtype = spec.get("type", "ingress" if era.v21_names else None)
     if rtype != "ingress":
         if isinstance(rtype, Unknown):
-            return [IngressRule(node, None, None, None, Peer("unknown", rtype.why), name, unresolved=rtype.why,
-                                location=loc)]
+            return [
+                IngressRule(
+                    node,
+                    None,
+                    None,
+                    None,
+                    Peer("unknown", rtype.why),
+                    name,
+                    unresolved=rtype.why,
+                    location=loc,
+                )
+            ]
         return []  # egress rules never admit the control plane
     proto_raw = spec.get("protocol", "tcp" if era.v21_names else None)
     protocol = _protocol(proto_raw)
@@ -312,8 +343,10 @@ def _module_rule_from_map(
         peers.append(Peer("prefix_list", str(p)))
     if not peers:
         return []
-    return [IngressRule(node, protocol, from_port, to_port, peer, name, desc, location=loc,
-                        unresolved=unresolved) for peer in peers]
+    return [
+        IngressRule(node, protocol, from_port, to_port, peer, name, desc, location=loc, unresolved=unresolved)
+        for peer in peers
+    ]
 
 
 @dataclass
@@ -331,10 +364,14 @@ def _arg(ctx: _ModuleCtx, name: str, era: eks.Era, default: Any = None) -> Any:
     return ctx.args.get(name, default)
 
 
-def _node_group_placements(ctx: _ModuleCtx, era: eks.Era, node_keys: list[str], primary: str) -> list[Placement]:
+def _node_group_placements(
+    ctx: _ModuleCtx, era: eks.Era, node_keys: list[str], primary: str
+) -> list[Placement]:
     mod = ctx.name
     out: list[Placement] = []
-    opens_primary = "carries the cluster primary security group, which admits all traffic from the control plane"
+    opens_primary = (
+        "carries the cluster primary security group, which admits all traffic from the control plane"
+    )
 
     def extra_groups(cfg: dict[str, Any]) -> list[str]:
         keys: list[str] = []
@@ -360,8 +397,14 @@ def _node_group_placements(ctx: _ModuleCtx, era: eks.Era, node_keys: list[str], 
             cfg = {**(defaults if isinstance(defaults, dict) else {}), **cfg}
             attach = cfg.get("attach_cluster_primary_security_group", False)
             if attach is True:
-                out.append(Placement(label, [primary], opens_all=f"{opens_primary} "
-                                     "(attach_cluster_primary_security_group = true)", location=where))
+                out.append(
+                    Placement(
+                        label,
+                        [primary],
+                        opens_all=f"{opens_primary} (attach_cluster_primary_security_group = true)",
+                        location=where,
+                    )
+                )
                 continue
             if kind == "managed":
                 if era.since >= (20, 0, 0):
@@ -371,8 +414,14 @@ def _node_group_placements(ctx: _ModuleCtx, era: eks.Era, node_keys: list[str], 
                     custom = cfg.get("create_launch_template", True) or bool(cfg.get("launch_template_name"))
                     flag = "create_launch_template = false"
                 if custom is False:
-                    out.append(Placement(label, [primary], opens_all=f"uses EKS's default launch template "
-                                         f"({flag}), so it {opens_primary}", location=where))
+                    out.append(
+                        Placement(
+                            label,
+                            [primary],
+                            opens_all=f"uses EKS's default launch template ({flag}), so it {opens_primary}",
+                            location=where,
+                        )
+                    )
                     continue
                 if isinstance(custom, Unknown):
                     out.append(Placement(label, [f"unresolved:{custom.why}"], location=where))
@@ -387,11 +436,19 @@ def _node_group_placements(ctx: _ModuleCtx, era: eks.Era, node_keys: list[str], 
             selectors: list[tuple[str, dict[str, str]]] = []
             for sel in _as_list(cfg.get("selectors") if isinstance(cfg, dict) else None):
                 if isinstance(sel, dict) and isinstance(sel.get("namespace"), str):
-                    labels = sel.get("labels") if isinstance(sel.get("labels"), dict) else {}
+                    raw_labels = sel.get("labels")
+                    labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
                     selectors.append((sel["namespace"], {str(k): str(v) for k, v in labels.items()}))
-            out.append(Placement(f'module.{mod} fargate_profiles["{pname}"]', [primary],
-                                 opens_all="Fargate pods use the cluster primary security group, which admits "
-                                 "all traffic from the control plane", selectors=selectors, location=ctx.loc))
+            out.append(
+                Placement(
+                    f'module.{mod} fargate_profiles["{pname}"]',
+                    [primary],
+                    opens_all="Fargate pods use the cluster primary security group, which admits "
+                    "all traffic from the control plane",
+                    selectors=selectors,
+                    location=ctx.loc,
+                )
+            )
     return out
 
 
@@ -399,22 +456,55 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
     mod = ctx.name
     node, cluster, primary = f"module.{mod}:node", f"module.{mod}:cluster", f"module.{mod}:primary"
     groups = {
-        node: SecurityGroup(node, f"worker security group of module.{mod}", location=ctx.loc,
-                            terraform_ref=f"module.{mod}.worker_security_group_id"),
+        node: SecurityGroup(
+            node,
+            f"worker security group of module.{mod}",
+            location=ctx.loc,
+            terraform_ref=f"module.{mod}.worker_security_group_id",
+        ),
         primary: SecurityGroup(primary, f"cluster primary security group of module.{mod} (created by EKS)"),
     }
     from_port = _port(ctx.args.get("worker_sg_ingress_from_port", eks.V17_WORKER_FROM_PORT_DEFAULT))
     rules: list[IngressRule] = []
     if ctx.args.get("worker_create_security_group", True) is not False:
         fp = from_port if from_port is not None else eks.V17_WORKER_FROM_PORT_DEFAULT
-        rules.append(IngressRule(node, "tcp", fp, 65535, Peer("group", cluster),
-                                 "workers_ingress_cluster (module default)", default=True, location=ctx.loc))
-        rules.append(IngressRule(node, "tcp", 443, 443, Peer("group", cluster),
-                                 "workers_ingress_cluster_https (module default)", default=True, location=ctx.loc))
+        rules.append(
+            IngressRule(
+                node,
+                "tcp",
+                fp,
+                65535,
+                Peer("group", cluster),
+                "workers_ingress_cluster (module default)",
+                default=True,
+                location=ctx.loc,
+            )
+        )
+        rules.append(
+            IngressRule(
+                node,
+                "tcp",
+                443,
+                443,
+                Peer("group", cluster),
+                "workers_ingress_cluster_https (module default)",
+                default=True,
+                location=ctx.loc,
+            )
+        )
         if fp > 10250:
-            rules.append(IngressRule(node, "tcp", 10250, 10250, Peer("group", cluster),
-                                     "workers_ingress_cluster_kubelet (module default)", default=True,
-                                     location=ctx.loc))
+            rules.append(
+                IngressRule(
+                    node,
+                    "tcp",
+                    10250,
+                    10250,
+                    Peer("group", cluster),
+                    "workers_ingress_cluster_kubelet (module default)",
+                    default=True,
+                    location=ctx.loc,
+                )
+            )
     else:
         ext = group_key(ctx.args.get("worker_security_group_id"))
         if ext:
@@ -423,8 +513,10 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
     for var in ("worker_groups", "worker_groups_launch_template"):
         wg = ctx.args.get(var)
         if isinstance(wg, list) and wg:
-            extra = [group_key(x) or "unresolved:worker_additional_security_group_ids"
-                     for x in _as_list(ctx.args.get("worker_additional_security_group_ids"))]
+            extra = [
+                group_key(x) or "unresolved:worker_additional_security_group_ids"
+                for x in _as_list(ctx.args.get("worker_additional_security_group_ids"))
+            ]
             placements.append(Placement(f"module.{mod} {var}", [node, *extra], location=ctx.loc))
     ng = ctx.args.get("node_groups")
     if isinstance(ng, dict):
@@ -433,10 +525,15 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
             if lt is True:
                 placements.append(Placement(f'module.{mod} node_groups["{name}"]', [node], location=ctx.loc))
             else:
-                placements.append(Placement(
-                    f'module.{mod} node_groups["{name}"]', [primary], location=ctx.loc,
-                    opens_all="uses EKS's default launch template (v17 default), so it carries the cluster "
-                    "primary security group, which admits all traffic from the control plane"))
+                placements.append(
+                    Placement(
+                        f'module.{mod} node_groups["{name}"]',
+                        [primary],
+                        location=ctx.loc,
+                        opens_all="uses EKS's default launch template (v17 default), so it carries the cluster "
+                        "primary security group, which admits all traffic from the control plane",
+                    )
+                )
     if not placements:
         placements.append(Placement(f"nodes joined outside module.{mod}", [node], location=ctx.loc))
     return Scenario(label, [primary, cluster], placements, rules, groups)
@@ -447,7 +544,8 @@ def _duplicate_keys(f: TfFile, var: str, start: int) -> list[tuple[str, list[int
     m = re.compile(rf"^\s*{var}\s*=\s*\{{", re.MULTILINE).search(f.text, start)
     if not m:
         return []
-    depth, i, keys = 1, m.end(), {}
+    depth, i = 1, m.end()
+    keys: dict[str, list[int]] = {}
     line_re = re.compile(r"\s*\"?([\w-]+)\"?\s*=\s*\{")
     while i < len(f.text) and depth:
         c = f.text[i]
@@ -466,55 +564,94 @@ def _duplicate_keys(f: TfFile, var: str, start: int) -> list[tuple[str, list[int
     return [(k, lines) for k, lines in keys.items() if len(lines) > 1]
 
 
-def eks_module_cluster(name: str, block: dict[str, Any], f: TfFile, d: TfDir, scope: Scope,
-                       model: NetworkModel) -> Cluster:
+def eks_module_cluster(
+    name: str, block: dict[str, Any], f: TfFile, d: TfDir, scope: Scope, model: NetworkModel
+) -> Cluster:
     loc = Location(f.path, _block_line(f, "module", name))
     args = {k: evaluate(v, scope) for k, v in block.items() if not k.startswith("__")}
     ctx = _ModuleCtx(name, block, f, loc, args)
-    fix = FixTarget("module", module=name, node_group_ref=f"module.{name}.node_security_group_id",
-                    source_group_ref=f"module.{name}.cluster_security_group_id")
+    fix = FixTarget(
+        "module",
+        module=name,
+        node_group_ref=f"module.{name}.node_security_group_id",
+        source_group_ref=f"module.{name}.cluster_security_group_id",
+    )
     version = _module_version(name, block, d)
     if isinstance(version, str):
-        return Cluster(f"module.{name}", "terraform-aws-eks (version unknown)", [], fix, loc,
-                       why_unknown=f"which terraform-aws-eks release is used is unknown: {version}")
+        return Cluster(
+            f"module.{name}",
+            "terraform-aws-eks (version unknown)",
+            [],
+            fix,
+            loc,
+            why_unknown=f"which terraform-aws-eks release is used is unknown: {version}",
+        )
     lo, hi, how = version
     eras = [e for e in eks.ERAS if max(lo, e.since) < min(hi, e.until)]
     kind = f"terraform-aws-eks {how}"
     if hi > eks.KNOWN_UNTIL:
-        return Cluster(f"module.{name}", kind, [], fix, loc, why_unknown=(
-            f"{how} admits releases from {fmt(max(lo, eks.KNOWN_UNTIL))} on, newer than the v21 line "
-            "vizdoctor knows; pin the version or run `terraform init` so modules.json records it"))
+        return Cluster(
+            f"module.{name}",
+            kind,
+            [],
+            fix,
+            loc,
+            why_unknown=(
+                f"{how} admits releases from {fmt(max(lo, eks.KNOWN_UNTIL))} on, newer than the v21 line "
+                "vizdoctor knows; pin the version or run `terraform init` so modules.json records it"
+            ),
+        )
     if not eras:
-        return Cluster(f"module.{name}", kind, [], fix, loc,
-                       why_unknown=f"{how} admits only releases older than v17, which vizdoctor does not model")
+        return Cluster(
+            f"module.{name}",
+            kind,
+            [],
+            fix,
+            loc,
+            why_unknown=f"{how} admits only releases older than v17, which vizdoctor does not model",
+        )
 
     dupes = _duplicate_keys(f, "node_security_group_additional_rules", 0)
     for key, lines in dupes:
-        model.notes.append(NetworkNote(
-            "duplicate-rule-key", "warning",
-            f'module.{name} node_security_group_additional_rules declares "{key}" {len(lines)} times '
-            f"(lines {', '.join(map(str, lines))}); only one of them can take effect, so the others' ports are "
-            "not opened (seen in linkerd/linkerd2#10341, where 8089 was lost this way)",
-            Location(f.path, lines[0])))
+        model.notes.append(
+            NetworkNote(
+                "duplicate-rule-key",
+                "warning",
+                f'module.{name} node_security_group_additional_rules declares "{key}" {len(lines)} times '
+                f"(lines {', '.join(map(str, lines))}); only one of them can take effect, so the others' ports are "
+                "not opened (seen in linkerd/linkerd2#10341, where 8089 was lost this way)",
+                Location(f.path, lines[0]),
+            )
+        )
 
     scenarios: list[Scenario] = []
     for era in eras:
         label = f"v{fmt(max(lo, era.since))}" + (
-            "" if min(hi, era.until) == (lo[0], lo[1], lo[2] + 1) else f" to before v{fmt(min(hi, era.until))}")
+            ""
+            if min(hi, era.until) == (lo[0], lo[1], lo[2] + 1)
+            else f" to before v{fmt(min(hi, era.until))}"
+        )
         if era.legacy_v17:
             scenarios.append(_v17_scenario(ctx, era, label))
             continue
         primary, cluster_key = f"module.{name}:primary", f"module.{name}:cluster"
         groups: dict[str, SecurityGroup] = {
-            primary: SecurityGroup(primary, f"cluster primary security group of module.{name} (created by EKS)",
-                                   terraform_ref=f"module.{name}.cluster_primary_security_group_id"),
+            primary: SecurityGroup(
+                primary,
+                f"cluster primary security group of module.{name} (created by EKS)",
+                terraform_ref=f"module.{name}.cluster_primary_security_group_id",
+            ),
         }
         if _arg(ctx, "create_cluster_security_group", era, True) is False:
             ext = group_key(_arg(ctx, "cluster_security_group_id", era))
             cluster_key = ext or cluster_key
         else:
-            groups[cluster_key] = SecurityGroup(cluster_key, f"cluster security group of module.{name}",
-                                                location=loc, terraform_ref=f"module.{name}.cluster_security_group_id")
+            groups[cluster_key] = SecurityGroup(
+                cluster_key,
+                f"cluster security group of module.{name}",
+                location=loc,
+                terraform_ref=f"module.{name}.cluster_security_group_id",
+            )
         control_plane = [primary, cluster_key]
         for v in _as_list(_arg(ctx, "cluster_additional_security_group_ids", era)):
             k = group_key(v)
@@ -529,56 +666,90 @@ def eks_module_cluster(name: str, block: dict[str, Any], f: TfFile, d: TfDir, sc
             if ext:
                 node_keys.append(ext)
             if args.get("node_security_group_additional_rules"):
-                model.notes.append(NetworkNote(
-                    "module-rules-ignored", "warning",
-                    f"module.{name} sets node_security_group_additional_rules but create_node_security_group = "
-                    "false, so the module creates none of those rules", loc))
+                model.notes.append(
+                    NetworkNote(
+                        "module-rules-ignored",
+                        "warning",
+                        f"module.{name} sets node_security_group_additional_rules but create_node_security_group = "
+                        "false, so the module creates none of those rules",
+                        loc,
+                    )
+                )
         elif isinstance(create_node, Unknown):
             node_keys.append(f"unresolved:{create_node.why}")
         else:
             node = f"module.{name}:node"
             node_keys.append(node)
-            groups[node] = SecurityGroup(node, f"node security group of module.{name}", location=loc,
-                                         terraform_ref=f"module.{name}.node_security_group_id")
+            groups[node] = SecurityGroup(
+                node,
+                f"node security group of module.{name}",
+                location=loc,
+                terraform_ref=f"module.{name}.node_security_group_id",
+            )
             recommended = args.get("node_security_group_enable_recommended_rules", True)
             defaults: dict[str, list[IngressRule]] = {}
             for r in era.rules:
                 if r.recommended and recommended is not True:
                     if isinstance(recommended, Unknown):
                         defaults[r.key] = [_default_rule(r.key, r, node, cluster_key, loc)]
-                        defaults[r.key] = [IngressRule(**{**defaults[r.key][0].__dict__,
-                                                          "conditional": recommended.why})]
+                        defaults[r.key] = [
+                            IngressRule(**{**defaults[r.key][0].__dict__, "conditional": recommended.why})
+                        ]
                     continue
                 defaults[r.key] = [_default_rule(r.key, r, node, cluster_key, loc)]
             extra = args.get("node_security_group_additional_rules", {}) or {}
             if isinstance(extra, Unknown):
-                rules.append(IngressRule(node, None, None, None, Peer("unknown", extra.why),
-                                         f"module.{name} node_security_group_additional_rules", unresolved=extra.why,
-                                         location=loc))
+                rules.append(
+                    IngressRule(
+                        node,
+                        None,
+                        None,
+                        None,
+                        Peer("unknown", extra.why),
+                        f"module.{name} node_security_group_additional_rules",
+                        unresolved=extra.why,
+                        location=loc,
+                    )
+                )
             elif isinstance(extra, dict):
                 dupe_keys = {k for k, _ in dupes}
                 for key, spec in extra.items():
                     line = _line_of(f.text, rf'^\s*"?{re.escape(key)}"?\s*=\s*\{{') or loc.line
-                    made = _module_rule_from_map(key, spec, node, cluster_key, era, name, Location(f.path, line))
+                    made = _module_rule_from_map(
+                        key, spec, node, cluster_key, era, name, Location(f.path, line)
+                    )
                     if key in dupe_keys:
-                        made = [IngressRule(**{**r.__dict__, "conditional": f'"{key}" is declared more than once'})
-                                for r in made]
+                        made = [
+                            IngressRule(
+                                **{**r.__dict__, "conditional": f'"{key}" is declared more than once'}
+                            )
+                            for r in made
+                        ]
                     defaults[key] = made  # a user key equal to a default key replaces it (merge())
             for made in defaults.values():
                 rules.extend(made)
         placements = _node_group_placements(ctx, era, node_keys, primary)
         if not any(p.selectors is None for p in placements):
             if node_keys:
-                placements.append(Placement(f"nodes joined outside module.{name} (it declares no node groups)",
-                                            node_keys, location=loc))
+                placements.append(
+                    Placement(
+                        f"nodes joined outside module.{name} (it declares no node groups)",
+                        node_keys,
+                        location=loc,
+                    )
+                )
             else:
                 placements.append(Placement(f"nodes of module.{name}", [], location=loc))
         scenarios.append(Scenario(label, control_plane, placements, rules, groups, dict(era.unsure_ports)))
     if create_node_raw := (args.get("create_node_security_group", True) is False):
         ext_key = group_key(args.get("node_security_group_id"))
         if ext_key and not ext_key.startswith("module."):
-            fix = FixTarget("raw", module=name, node_group_ref=_tf_ref(args.get("node_security_group_id")),
-                            source_group_ref=f"module.{name}.cluster_security_group_id")
+            fix = FixTarget(
+                "raw",
+                module=name,
+                node_group_ref=_tf_ref(args.get("node_security_group_id")),
+                source_group_ref=f"module.{name}.cluster_security_group_id",
+            )
     del create_node_raw
     return Cluster(f"module.{name}", kind, scenarios, fix, loc)
 
@@ -604,7 +775,7 @@ def _count_condition(block: dict[str, Any], scope: Scope) -> tuple[bool, str | N
     if "for_each" in block:
         fe = evaluate(block["for_each"], scope)
         if isinstance(fe, dict | list):
-            return len(fe) > 0, None if len(fe) <= 1 else None
+            return len(fe) > 0, None
         return True, f"for_each = {block['for_each']} cannot be resolved offline"
     return True, None
 
@@ -612,11 +783,20 @@ def _count_condition(block: dict[str, Any], scope: Scope) -> tuple[bool, str | N
 def _peers_for(values: dict[str, Any], singular: bool) -> list[Peer]:
     peers: list[Peer] = []
     keys = (
-        ("referenced_security_group_id", "group"), ("cidr_ipv4", "cidr"), ("cidr_ipv6", "cidr"),
-        ("prefix_list_id", "prefix_list"),
-    ) if singular else (
-        ("source_security_group_id", "group"), ("security_groups", "group"), ("cidr_blocks", "cidr"),
-        ("ipv6_cidr_blocks", "cidr"), ("prefix_list_ids", "prefix_list"),
+        (
+            ("referenced_security_group_id", "group"),
+            ("cidr_ipv4", "cidr"),
+            ("cidr_ipv6", "cidr"),
+            ("prefix_list_id", "prefix_list"),
+        )
+        if singular
+        else (
+            ("source_security_group_id", "group"),
+            ("security_groups", "group"),
+            ("cidr_blocks", "cidr"),
+            ("ipv6_cidr_blocks", "cidr"),
+            ("prefix_list_ids", "prefix_list"),
+        )
     )
     for attr, kind in keys:
         for v in _as_list(values.get(attr)):
@@ -640,9 +820,13 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
         loc = Location(f.path, _block_line(f, "resource", "aws_security_group", name))
         has_dynamic = "dynamic" in block
         model.groups[key] = SecurityGroup(
-            key, key, complete=not has_dynamic,
+            key,
+            key,
+            complete=not has_dynamic,
             why_incomplete="its ingress comes from a dynamic block" if has_dynamic else None,
-            location=loc, terraform_ref=f"{key}.id")
+            location=loc,
+            terraform_ref=f"{key}.id",
+        )
         exists, cond = _count_condition(block, scope)
         if not exists:
             continue
@@ -651,12 +835,24 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
                 continue
             v = evaluate(ing, scope)
             for peer in _peers_for(v, singular=False):
-                model.rules.append(IngressRule(
-                    key, _protocol(v.get("protocol")), _port(v.get("from_port")), _port(v.get("to_port")), peer,
-                    f"{key} ingress[{i}]", v.get("description") if isinstance(v.get("description"), str) else None,
-                    location=loc, unresolved=_why(v.get("protocol"), v.get("from_port"), v.get("to_port")),
-                    conditional=cond))
-    for rtype, singular in (("aws_security_group_rule", False), ("aws_vpc_security_group_ingress_rule", True)):
+                model.rules.append(
+                    IngressRule(
+                        key,
+                        _protocol(v.get("protocol")),
+                        _port(v.get("from_port")),
+                        _port(v.get("to_port")),
+                        peer,
+                        f"{key} ingress[{i}]",
+                        v.get("description") if isinstance(v.get("description"), str) else None,
+                        location=loc,
+                        unresolved=_why(v.get("protocol"), v.get("from_port"), v.get("to_port")),
+                        conditional=cond,
+                    )
+                )
+    for rtype, singular in (
+        ("aws_security_group_rule", False),
+        ("aws_vpc_security_group_ingress_rule", True),
+    ):
         for name, block in _resources(f.body, rtype):
             address = f"{rtype}.{name}"
             loc = Location(f.path, _block_line(f, "resource", rtype, name))
@@ -676,10 +872,20 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
                 to_port = from_port
             unresolved = _why(v.get(proto_attr), v.get("from_port") if protocol != "all" else None)
             for peer in _peers_for(v, singular):
-                model.rules.append(IngressRule(
-                    target, protocol, from_port, to_port, peer, address,
-                    v.get("description") if isinstance(v.get("description"), str) else None,
-                    location=loc, unresolved=unresolved, conditional=cond))
+                model.rules.append(
+                    IngressRule(
+                        target,
+                        protocol,
+                        from_port,
+                        to_port,
+                        peer,
+                        address,
+                        v.get("description") if isinstance(v.get("description"), str) else None,
+                        location=loc,
+                        unresolved=unresolved,
+                        conditional=cond,
+                    )
+                )
 
 
 def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: list[TfFile]) -> None:
@@ -692,48 +898,96 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: li
         v = evaluate(block, scope)
         vpc = v.get("vpc_config")
         vpc = vpc[0] if isinstance(vpc, list) and vpc else vpc if isinstance(vpc, dict) else {}
-        control_plane = [primary] + [k for k in (group_key(x) for x in _as_list(vpc.get("security_group_ids"))) if k]
-        groups = {primary: SecurityGroup(primary, f"cluster primary security group of {address} (created by EKS)",
-                                         terraform_ref=f"{address}.vpc_config[0].cluster_security_group_id")}
+        control_plane = [primary] + [
+            k for k in (group_key(x) for x in _as_list(vpc.get("security_group_ids"))) if k
+        ]
+        groups = {
+            primary: SecurityGroup(
+                primary,
+                f"cluster primary security group of {address} (created by EKS)",
+                terraform_ref=f"{address}.vpc_config[0].cluster_security_group_id",
+            )
+        }
         placements: list[Placement] = []
-        templates = {n: evaluate(b, scope) for tf in all_files for n, b in _resources(tf.body, "aws_launch_template")}
+        templates = {
+            n: evaluate(b, scope) for tf in all_files for n, b in _resources(tf.body, "aws_launch_template")
+        }
         for tf in all_files:
             for ng_name, ng in _resources(tf.body, "aws_eks_node_group"):
                 ngv = evaluate(ng, scope)
-                if not (isinstance(ngv.get("cluster_name"), Ref) and ngv["cluster_name"].address.startswith(address)):
+                if not (
+                    isinstance(ngv.get("cluster_name"), Ref)
+                    and ngv["cluster_name"].address.startswith(address)
+                ):
                     continue
                 label = f"aws_eks_node_group.{ng_name}"
                 lt = ngv.get("launch_template")
                 lt = lt[0] if isinstance(lt, list) and lt else lt
                 if not lt:
-                    placements.append(Placement(label, [primary], opens_all="has no launch template, so EKS gives "
-                                                "its nodes the cluster primary security group, which admits all "
-                                                "traffic from the control plane"))
+                    placements.append(
+                        Placement(
+                            label,
+                            [primary],
+                            opens_all="has no launch template, so EKS gives "
+                            "its nodes the cluster primary security group, which admits all "
+                            "traffic from the control plane",
+                        )
+                    )
                     continue
                 ref = lt.get("id") or lt.get("name") if isinstance(lt, dict) else None
-                lt_name = ref.address.split(".")[1] if isinstance(ref, Ref) and ref.address.startswith(
-                    "aws_launch_template.") else None
+                lt_name = (
+                    ref.address.split(".")[1]
+                    if isinstance(ref, Ref) and ref.address.startswith("aws_launch_template.")
+                    else None
+                )
                 tmpl = templates.get(lt_name or "")
                 if tmpl is None:
-                    placements.append(Placement(label, [f"unresolved:its launch template is not in the inputs"]))
+                    placements.append(
+                        Placement(label, ["unresolved:its launch template is not in the inputs"])
+                    )
                     continue
                 sgs = _as_list(tmpl.get("vpc_security_group_ids"))
                 for ni in _as_list(tmpl.get("network_interfaces")):
                     if isinstance(ni, dict):
                         sgs += _as_list(ni.get("security_groups"))
                 if not sgs:
-                    placements.append(Placement(label, [primary], opens_all="its launch template names no security "
-                                                "group, so EKS gives its nodes the cluster primary security group"))
+                    placements.append(
+                        Placement(
+                            label,
+                            [primary],
+                            opens_all="its launch template names no security "
+                            "group, so EKS gives its nodes the cluster primary security group",
+                        )
+                    )
                 else:
-                    placements.append(Placement(label, [group_key(s) or f"unresolved:{_why(s)}" for s in sgs]))
+                    placements.append(
+                        Placement(label, [group_key(s) or f"unresolved:{_why(s)}" for s in sgs])
+                    )
         if not placements:
             placements.append(Placement(f"nodes of {address}", [], location=loc))
-        node_ref = next((model.groups[k].terraform_ref for p in placements for k in p.groups
-                         if k in model.groups and model.groups[k].terraform_ref), None)
-        fix = FixTarget("raw", node_group_ref=node_ref or "<node-security-group-id>",
-                        source_group_ref=f"{address}.vpc_config[0].cluster_security_group_id")
-        model.clusters.append(Cluster(address, "aws_eks_cluster", [Scenario("as written", control_plane, placements,
-                                                                             [], groups)], fix, loc))
+        node_ref = next(
+            (
+                model.groups[k].terraform_ref
+                for p in placements
+                for k in p.groups
+                if k in model.groups and model.groups[k].terraform_ref
+            ),
+            None,
+        )
+        fix = FixTarget(
+            "raw",
+            node_group_ref=node_ref or "<node-security-group-id>",
+            source_group_ref=f"{address}.vpc_config[0].cluster_security_group_id",
+        )
+        model.clusters.append(
+            Cluster(
+                address,
+                "aws_eks_cluster",
+                [Scenario("as written", control_plane, placements, [], groups)],
+                fix,
+                loc,
+            )
+        )
 
 
 def load_dir(d: TfDir, model: NetworkModel) -> None:

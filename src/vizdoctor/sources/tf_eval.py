@@ -54,7 +54,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise _Unsupported(f"cannot read {text[pos:pos + 20]!r}")
+            raise _Unsupported(f"cannot read {text[pos : pos + 20]!r}")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
@@ -123,8 +123,8 @@ def _evaluate_string(text: str, scope: Scope) -> Any:
         if end < 0:
             return Unknown(f"unbalanced template {text!r}")
         parts.append(text[pos:start])
-        inner = evaluate_expression(text[start + 2:end], scope)
-        if isinstance(inner, Unknown | Ref) or isinstance(inner, dict | list):
+        inner = evaluate_expression(text[start + 2 : end], scope)
+        if isinstance(inner, (Unknown | Ref, dict | list)):
             return Unknown(f"the template {text!r} depends on {inner}")
         parts.append(_to_str(inner))
         pos = end + 1
@@ -387,9 +387,15 @@ class _Parser:
         names = [root]
         while True:
             tok = self.peek()
-            if tok and tok[1] == "." and self.pos + 1 < len(self.tokens) and self.tokens[self.pos + 1][0] in (
-                "name",
-                "num",
+            if (
+                tok
+                and tok[1] == "."
+                and self.pos + 1 < len(self.tokens)
+                and self.tokens[self.pos + 1][0]
+                in (
+                    "name",
+                    "num",
+                )
             ):
                 self.pos += 1
                 names.append(self.take()[1])
@@ -400,7 +406,9 @@ class _Parser:
     def _resolve(self, names: list[str]) -> Any:
         root = names[0]
         if root == "var" and len(names) >= 2:
-            value = self.scope.variables.get(names[1], Unknown(f"var.{names[1]} is not declared in the inputs"))
+            value = self.scope.variables.get(
+                names[1], Unknown(f"var.{names[1]} is not declared in the inputs")
+            )
             return _descend(value, names[2:], f"var.{names[1]}")
         if root == "local" and len(names) >= 2:
             return _descend(self.scope.local(names[1]), names[2:], f"local.{names[1]}")
@@ -426,7 +434,12 @@ class _Parser:
                 key = self.expression()
                 self.take("]")
                 value = _index(value, key)
-            elif tok and tok[1] == "." and self.pos + 1 < len(self.tokens) and self.tokens[self.pos + 1][0] == "name":
+            elif (
+                tok
+                and tok[1] == "."
+                and self.pos + 1 < len(self.tokens)
+                and self.tokens[self.pos + 1][0] == "name"
+            ):
                 self.pos += 1
                 attr = self.take()[1]
                 value = _descend(value, [attr], str(value))

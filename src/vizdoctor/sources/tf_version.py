@@ -40,7 +40,11 @@ def constraint_interval(text: str) -> tuple[Version, Version]:
             raise ConstraintError(f"not a version constraint: {raw.strip()!r}")
         op = m.group(1) or "="
         parts = [p for p in m.group(2, 3, 4) if p is not None]
-        v: Version = (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0, int(parts[2]) if len(parts) > 2 else 0)
+        v: Version = (
+            int(parts[0]),
+            int(parts[1]) if len(parts) > 1 else 0,
+            int(parts[2]) if len(parts) > 2 else 0,
+        )
         lo, hi = (0, 0, 0), INF
         if op == "=":
             lo, hi = v, _next_patch(v)
@@ -54,10 +58,7 @@ def constraint_interval(text: str) -> tuple[Version, Version]:
             hi = _next_patch(v)
         elif op == "~>":
             lo = v
-            if len(parts) >= 3:
-                hi = (v[0], v[1] + 1, 0)
-            else:
-                hi = (v[0] + 1, 0, 0)
+            hi = (v[0], v[1] + 1, 0) if len(parts) >= 3 else (v[0] + 1, 0, 0)
         elif op == "!=":
             continue
         low, high = max(low, lo), min(high, hi)
