@@ -49,19 +49,21 @@ class _Loader(yaml.CSafeLoader):
 
 def _yaml_documents(path: str, text: str, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
     loader = _Loader(text)
-    failed_at: int | None = None
+    last_ok = 0  # start line of the last document read before a failure
+    failed = False
     try:
         while loader.check_data():  # type: ignore[no-untyped-call]
             doc = loader.get_data()
+            last_ok = loader.doc_line
             yield loader.doc_line, doc
-    except yaml.YAMLError as exc:
-        failed_at = _mark_line(exc)
-        problems.append(Problem(path, failed_at, f"not valid YAML: {_describe(text, failed_at)}"))
+    except yaml.YAMLError:
+        failed = True
     finally:
         loader.dispose()
-    if failed_at is not None:
-        # Recover: parse what follows the broken document on its own, so one typo loses one object.
-        yield from _recover(path, text, failed_at, problems)
+    if failed:
+        # Recover: read each remaining `---` document on its own, so one typo loses one object; each
+        # broken one is reported with its own line and libyaml's message.
+        yield from _recover(path, text, last_ok, problems)
 
 
 def _mark_line(exc: yaml.YAMLError) -> int | None:
@@ -70,20 +72,6 @@ def _mark_line(exc: yaml.YAMLError) -> int | None:
 
 
 _SEPARATOR = re.compile(r"^---(?:\s.*)?$", re.MULTILINE)
-
-
-def _describe(text: str, line: int | None) -> str:
-    """Re-parse the single broken document to get libyaml's own message for it."""
-    for start, chunk in _chunks(text):
-        end = start + chunk.count("\n")
-        if line is None or start <= line <= end + 1:
-            try:
-                list(yaml.load_all(chunk, Loader=yaml.CSafeLoader))
-            except yaml.YAMLError as exc:
-                problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-                ctx = getattr(exc, "context", None)
-                return f"{ctx + ': ' if ctx else ''}{problem}"
-    return "libyaml could not parse the stream"
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
@@ -95,29 +83,32 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
         yield text.count("\n", 0, s) + 1, text[s:e]
 
 
-def _recover(
-    path: str, text: str, failed_at: int | None, problems: list[Problem]
-) -> Iterator[tuple[int, Any]]:
-    if failed_at is None:
-        return
-    for start, chunk in _chunks(text):
-        end = start + chunk.count("\n")
-        if end < failed_at:
-            continue  # already yielded before the failure
-        if start <= failed_at <= end:
-            continue  # the broken document itself
+def _recover(path: str, text: str, last_ok: int, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
+    chunks = list(_chunks(text))
+    for i, (start, chunk) in enumerate(chunks):
+        end = chunks[i + 1][0] - 1 if i + 1 < len(chunks) else start + chunk.count("\n")
+        if end <= last_ok:
+            continue  # read before the failure
+        loader = _Loader(chunk)
         try:
-            loader = _Loader(chunk)
-            try:
-                while loader.check_data():  # type: ignore[no-untyped-call]
-                    doc = loader.get_data()
-                    yield start + loader.doc_line - 1, doc
-            finally:
-                loader.dispose()
+            while loader.check_data():  # type: ignore[no-untyped-call]
+                doc = loader.get_data()
+                line = start + loader.doc_line - 1
+                if line > last_ok:
+                    yield line, doc
         except yaml.YAMLError as exc:
-            line = _mark_line(exc)
+            rel = _mark_line(exc)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            problems.append(Problem(path, start + line - 1 if line else start, f"not valid YAML: {problem}"))
+            context = getattr(exc, "context", None)
+            problems.append(
+                Problem(
+                    path,
+                    start + rel - 1 if rel else start,
+                    f"not valid YAML: {context + ', ' if context else ''}{problem}",
+                )
+            )
+        finally:
+            loader.dispose()
 
 
 def read_yaml(path: str, text: str, inv: Inventory, default_namespace: str) -> None:

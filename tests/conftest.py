@@ -1,0 +1,37 @@
+"""Shared test helpers. The corpus lives beside the repository in ../shared; tests that need it skip
+with a clear message where it is absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus" / "charts"
+EXAMPLE = ROOT / "examples" / "seed-eks"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"needs the chart corpus at {CORPUS} (../shared/corpus/charts beside the repository)")
+    return CORPUS
+
+
+def eks_module(version: str, extra: str = "", node_groups: str | None = None) -> str:
+    """A terraform-aws-eks module call with one managed node group on the module's launch template."""
+    groups = node_groups if node_groups is not None else """
+  eks_managed_node_groups = {
+    default = { instance_types = ["m6i.large"] }
+  }"""
+    return f'''
+module "eks" {{
+  source  = "terraform-aws-modules/eks/aws"
+  version = "{version}"
+  cluster_name = "test"
+{groups}
+{extra}
+}}
+'''
