@@ -21,6 +21,7 @@ class ClusterFix:
     cluster: str
     ports: list[tuple[int, int]]
     fix: Fix
+    paths: int  # how many blocked paths the fix opens
 
 
 @dataclass
@@ -69,7 +70,7 @@ def combined_fixes(paths: list[ControlPlanePath]) -> list[ClusterFix]:
                 )
             )
             specs.append(((lo, hi), rule_key(lo, hi, services), desc))
-        out.append(ClusterFix(name, ranges, make_fix(cluster, specs)))
+        out.append(ClusterFix(name, ranges, make_fix(cluster, specs), len(blocked)))
     return out
 
 

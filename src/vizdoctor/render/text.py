@@ -113,8 +113,11 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
             _line(console, "error", f"{cf.cluster}: allow tcp {ports} from the control plane")
             if cf.fix.note:
                 _detail(console, cf.fix.note, "dim")
-            _detail(console, "Terraform:")
-            _detail(console, "  " + (cf.fix.terraform or "").replace("\n", "\n  "), "cyan")
+            if cf.paths > 1:
+                _detail(console, "Terraform:")
+                _detail(console, "  " + (cf.fix.terraform or "").replace("\n", "\n  "), "cyan")
+            else:
+                _detail(console, "Terraform: the fix shown under the failure above")
             _detail(console, "or now, with the AWS CLI (Terraform will not know about it):")
             _detail(console, "  " + (cf.fix.aws_cli or "").replace("\n", "\n  "), "cyan")
 
