@@ -1,0 +1,30 @@
+"""Output options shared by the commands that produce a report (scan, check)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vizdoctor.render import json_out, sarif, text
+from vizdoctor.report import Report
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--format", choices=("text", "json", "sarif"), default="text", help="output format")
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output (default: only on a terminal)",
+    )
+
+
+def write_report(report: Report, args: argparse.Namespace) -> int:
+    if args.format == "json":
+        sys.stdout.write(json_out.render(report))
+    elif args.format == "sarif":
+        sys.stdout.write(sarif.render(report))
+    else:
+        color = {"auto": None, "always": True, "never": False}[args.color]
+        text.render(report, sys.stdout, color)
+    return report.exit_code
