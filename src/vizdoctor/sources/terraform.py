@@ -291,8 +291,9 @@ def _module_rule_from_map(
     era: eks.Era,
     mod: str,
     loc: Location | None,
+    where: str = "node_security_group_additional_rules",
 ) -> list[IngressRule]:
-    name = f'module.{mod} node_security_group_additional_rules["{key}"]'
+    name = f'module.{mod} {where}["{key}"]'
     if isinstance(spec, Unknown):
         return [
             IngressRule(
@@ -364,8 +365,109 @@ def _arg(ctx: _ModuleCtx, name: str, era: eks.Era, default: Any = None) -> Any:
     return ctx.args.get(name, default)
 
 
+def _managed_launch_template(cfg: dict[str, Any], era: eks.Era, key: str) -> tuple[str, str]:
+    """Which launch template a managed node group of the root module uses: ("default", flag) for EKS's
+    own (its nodes get the cluster primary SG), ("module", "") for the one the module creates with its
+    security groups, ("unknown", why) otherwise.
+
+    docs/UPGRADE-19.0.md: v19 added `use_custom_launch_template`; before it, EKS's default template
+    needed `create_launch_template = false` and `launch_template_name = ""`, because the root module
+    defaults `launch_template_name` to the node group's key (node_groups.tf).
+    """
+    create = cfg.get("create_launch_template", True)
+    if era.since >= (19, 0, 0):
+        use_custom = cfg.get("use_custom_launch_template", True)
+        if use_custom is False:
+            return "default", "use_custom_launch_template = false"
+        unsure = _why(use_custom)
+        name = cfg.get("launch_template_id") or cfg.get("launch_template_name", key)
+    else:
+        name = cfg.get("launch_template_name", key)
+        if create is False and name == "":
+            return "default", 'create_launch_template = false and launch_template_name = ""'
+        unsure = _why(name) if create is False else None
+    unsure = unsure or _why(create)
+    if unsure:
+        return "unknown", unsure
+    if create is False:
+        return "unknown", (
+            f"it uses the existing launch template {name!r} (create_launch_template = false), whose security "
+            "groups are not in the inputs"
+        )
+    return "module", ""
+
+
+def _node_group_security_group(
+    ctx: _ModuleCtx,
+    era: eks.Era,
+    label: str,
+    cfg: dict[str, Any],
+    cluster: str,
+    where: Location,
+    rules: list[IngressRule],
+    groups: dict[str, SecurityGroup],
+) -> str | None:
+    """The security group v18 and v21 node-group sub-modules create per node group (`create_security_group`,
+    default true; removed in v19, back in v21), with its rules: v18 `security_group_rules` (the schema of
+    node_security_group_additional_rules), v21 `security_group_ingress_rules` (the schema of
+    aws_vpc_security_group_ingress_rule; `ip_protocol` defaults to tcp, `to_port` to `from_port`)."""
+    if not (era.label == "v18" or era.v21_names):
+        return None
+    create = cfg.get("create_security_group", True)
+    if create is False:
+        return None
+    if isinstance(create, Unknown | Ref):
+        return f"unresolved:{_why(create)}"
+    key = f"{label}:security_group"
+    groups[key] = SecurityGroup(key, f"security group of {label}", location=where)
+    attr = "security_group_ingress_rules" if era.v21_names else "security_group_rules"
+    specs = cfg.get(attr) or {}
+    if not isinstance(specs, dict):
+        why = _why(specs) or f"{attr} is not a map"
+        rules.append(
+            IngressRule(
+                key, None, None, None, Peer("unknown", why), f"{label}.{attr}", unresolved=why, location=where
+            )
+        )
+        return key
+    for rule_key, spec in specs.items():
+        if not era.v21_names:
+            rules.extend(
+                _module_rule_from_map(rule_key, spec, key, cluster, era, ctx.name, where, f"{label}.{attr}")
+            )
+            continue
+        name = f'{label}.{attr}["{rule_key}"]'
+        if not isinstance(spec, dict):
+            why = _why(spec) or "not an object"
+            rules.append(
+                IngressRule(key, None, None, None, Peer("unknown", why), name, unresolved=why, location=where)
+            )
+            continue
+        proto_raw = spec.get("ip_protocol", "tcp")
+        protocol = _protocol(proto_raw)
+        from_port = _port(spec.get("from_port"))
+        to_port = _port(spec.get("to_port")) if spec.get("to_port") is not None else from_port
+        unresolved = (
+            None if protocol == "all" else _why(proto_raw, spec.get("from_port"), spec.get("to_port"))
+        )
+        desc = spec.get("description") if isinstance(spec.get("description"), str) else None
+        for peer in _peers_for(spec, singular=True):
+            rules.append(
+                IngressRule(
+                    key, protocol, from_port, to_port, peer, name, desc, location=where, unresolved=unresolved
+                )
+            )
+    return key
+
+
 def _node_group_placements(
-    ctx: _ModuleCtx, era: eks.Era, node_keys: list[str], primary: str
+    ctx: _ModuleCtx,
+    era: eks.Era,
+    node_keys: list[str],
+    primary: str,
+    cluster: str,
+    rules: list[IngressRule],
+    sgs: dict[str, SecurityGroup],
 ) -> list[Placement]:
     mod = ctx.name
     out: list[Placement] = []
@@ -407,28 +509,43 @@ def _node_group_placements(
                 )
                 continue
             if kind == "managed":
-                if era.since >= (20, 0, 0):
-                    custom = cfg.get("use_custom_launch_template", True)
-                    flag = "use_custom_launch_template = false"
-                else:
-                    custom = cfg.get("create_launch_template", True) or bool(cfg.get("launch_template_name"))
-                    flag = "create_launch_template = false"
-                if custom is False:
+                template, detail = _managed_launch_template(cfg, era, str(ng_name))
+                if template == "default":
                     out.append(
                         Placement(
                             label,
                             [primary],
-                            opens_all=f"uses EKS's default launch template ({flag}), so it {opens_primary}",
+                            opens_all=f"uses EKS's default launch template ({detail}), so it {opens_primary}",
                             location=where,
                         )
                     )
                     continue
-                if isinstance(custom, Unknown):
-                    out.append(Placement(label, [f"unresolved:{custom.why}"], location=where))
+                if template == "unknown":
+                    out.append(Placement(label, [f"unresolved:{detail}"], location=where))
                     continue
             groups_here = [*node_keys, *extra_groups(cfg)]
+            own = _node_group_security_group(ctx, era, label, cfg, cluster, where, rules, sgs)
+            if own:
+                groups_here.append(own)
             if isinstance(attach, Unknown):
                 groups_here.append(f"unresolved:{attach.why}")
+            if not groups_here and kind == "managed":
+                # The module's launch template then names no security group (compact() drops the empty
+                # ids), so EKS applies the cluster primary SG (launch-templates.adoc L105).
+                out.append(
+                    Placement(
+                        label,
+                        [primary],
+                        opens_all=f"its launch template names no security group, so it {opens_primary}",
+                        location=where,
+                    )
+                )
+                continue
+            if not groups_here:
+                groups_here.append(
+                    "unresolved:no security group is given, so the instances get the VPC's default "
+                    "security group, which is not in the inputs"
+                )
             out.append(Placement(label, groups_here, location=where))
     profiles = ctx.args.get("fargate_profiles")
     if isinstance(profiles, dict):
@@ -522,8 +639,18 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
     if isinstance(ng, dict):
         for name, cfg in ng.items():
             lt = cfg.get("create_launch_template", False) if isinstance(cfg, dict) else False
+            existing = cfg.get("launch_template_id") if isinstance(cfg, dict) else None
             if lt is True:
                 placements.append(Placement(f'module.{mod} node_groups["{name}"]', [node], location=ctx.loc))
+            elif existing or not isinstance(lt, bool):
+                why = (
+                    f"it uses the existing launch template {existing}, whose security groups are not in the inputs"
+                    if existing
+                    else f"create_launch_template: {_why(lt) or lt}"
+                )
+                placements.append(
+                    Placement(f'module.{mod} node_groups["{name}"]', [f"unresolved:{why}"], location=ctx.loc)
+                )
             else:
                 placements.append(
                     Placement(
@@ -601,14 +728,14 @@ def eks_module_cluster(
                 "vizdoctor knows; pin the version or run `terraform init` so modules.json records it"
             ),
         )
-    if not eras:
+    if not eras or lo < eks.ERAS[0].since:
         return Cluster(
             f"module.{name}",
             kind,
             [],
             fix,
             loc,
-            why_unknown=f"{how} admits only releases older than v17, which vizdoctor does not model",
+            why_unknown=f"{how} admits releases older than v17, which vizdoctor does not model",
         )
 
     dupes = _duplicate_keys(f, "node_security_group_additional_rules", 0)
@@ -618,8 +745,9 @@ def eks_module_cluster(
                 "duplicate-rule-key",
                 "warning",
                 f'module.{name} node_security_group_additional_rules declares "{key}" {len(lines)} times '
-                f"(lines {', '.join(map(str, lines))}); only one of them can take effect, so the others' ports are "
-                "not opened (seen in linkerd/linkerd2#10341, where 8089 was lost this way)",
+                f"(lines {', '.join(map(str, lines))}); only the last one takes effect (HCL keeps the last value of a "
+                "repeated key), so the ports of the others are not opened (seen in linkerd/linkerd2#10341, where "
+                "8089 was lost this way)",
                 Location(f.path, lines[0]),
             )
         )
@@ -712,23 +840,18 @@ def eks_module_cluster(
                     )
                 )
             elif isinstance(extra, dict):
-                dupe_keys = {k for k, _ in dupes}
+                # A repeated key keeps its last declaration: HCL's object constructor assigns the items in
+                # order (hashicorp/hcl hclsyntax ObjectConsExpr.Value), and python-hcl2 does the same.
+                last_line = {k: lines[-1] for k, lines in dupes}
                 for key, spec in extra.items():
-                    line = _line_of(f.text, rf'^\s*"?{re.escape(key)}"?\s*=\s*\{{') or loc.line
+                    line = last_line.get(key) or _line_of(f.text, rf'^\s*"?{re.escape(key)}"?\s*=\s*\{{')
                     made = _module_rule_from_map(
-                        key, spec, node, cluster_key, era, name, Location(f.path, line)
+                        key, spec, node, cluster_key, era, name, Location(f.path, line or loc.line)
                     )
-                    if key in dupe_keys:
-                        made = [
-                            IngressRule(
-                                **{**r.__dict__, "conditional": f'"{key}" is declared more than once'}
-                            )
-                            for r in made
-                        ]
                     defaults[key] = made  # a user key equal to a default key replaces it (merge())
             for made in defaults.values():
                 rules.extend(made)
-        placements = _node_group_placements(ctx, era, node_keys, primary)
+        placements = _node_group_placements(ctx, era, node_keys, primary, cluster_key, rules, groups)
         if not any(p.selectors is None for p in placements):
             if node_keys:
                 placements.append(
@@ -739,7 +862,16 @@ def eks_module_cluster(
                     )
                 )
             else:
-                placements.append(Placement(f"nodes of module.{name}", [], location=loc))
+                placements.append(
+                    Placement(
+                        f"nodes of module.{name}",
+                        [
+                            f"unresolved:module.{name} declares no node groups and no node security group, "
+                            "so where its pods run is not in the inputs"
+                        ],
+                        location=loc,
+                    )
+                )
         scenarios.append(Scenario(label, control_plane, placements, rules, groups, dict(era.unsure_ports)))
     if create_node_raw := (args.get("create_node_security_group", True) is False):
         ext_key = group_key(args.get("node_security_group_id"))
@@ -857,11 +989,14 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
             address = f"{rtype}.{name}"
             loc = Location(f.path, _block_line(f, "resource", rtype, name))
             v = evaluate(block, scope)
-            if not singular and v.get("type") != "ingress":
+            direction = v.get("type")
+            if not singular and direction != "ingress" and not isinstance(direction, Unknown | Ref):
                 continue
             exists, cond = _count_condition(block, scope)
             if not exists:
                 continue
+            if not singular and direction != "ingress":
+                cond = cond or f"type: {_why(direction)}"
             target = group_key(v.get("security_group_id"))
             if target is None:
                 continue
@@ -870,7 +1005,9 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
             from_port, to_port = _port(v.get("from_port")), _port(v.get("to_port"))
             if singular and to_port is None and from_port is not None and "to_port" not in v:
                 to_port = from_port
-            unresolved = _why(v.get(proto_attr), v.get("from_port") if protocol != "all" else None)
+            unresolved = _why(
+                v.get(proto_attr), *((v.get("from_port"), v.get("to_port")) if protocol != "all" else ())
+            )
             for peer in _peers_for(v, singular):
                 model.rules.append(
                     IngressRule(
@@ -964,7 +1101,13 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: li
                         Placement(label, [group_key(s) or f"unresolved:{_why(s)}" for s in sgs])
                     )
         if not placements:
-            placements.append(Placement(f"nodes of {address}", [], location=loc))
+            placements.append(
+                Placement(
+                    f"nodes of {address}",
+                    [f"unresolved:no aws_eks_node_group of {address} is in the inputs"],
+                    location=loc,
+                )
+            )
         node_ref = next(
             (
                 model.groups[k].terraform_ref

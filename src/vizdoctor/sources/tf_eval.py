@@ -43,6 +43,22 @@ _TOKEN = re.compile(
 )
 
 
+_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _unescape(body: str) -> str:
+    """HCL string escapes (\\n \\r \\t \\" \\\\ \\uNNNN \\UNNNNNNNN); other text, non-ASCII included, is kept."""
+
+    def one(m: re.Match[str]) -> str:
+        code = m.group(1)
+        if code[0] in "uU" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _ESCAPES.get(code, m.group(0))
+
+    return _ESCAPE.sub(one, body)
+
+
 class _Unsupported(Exception):
     pass
 
@@ -106,23 +122,32 @@ def evaluate(value: Any, scope: Scope) -> Any:
     return value
 
 
+def _find_interpolation(text: str, pos: int) -> int:
+    """Where the next `${` starts, skipping the `$${` escape (a literal `${`)."""
+    while True:
+        start = text.find("${", pos)
+        if start <= 0 or text[start - 1] != "$":
+            return start
+        pos = start + 2
+
+
 def _evaluate_string(text: str, scope: Scope) -> Any:
-    if "${" not in text:
-        return text
+    if _find_interpolation(text, 0) < 0:
+        return text.replace("$${", "${")
     if text.startswith("${") and text.endswith("}") and _matching_close(text, 1) == len(text) - 1:
         return evaluate_expression(text[2:-1], scope)
     # A template with interpolations: only resolvable when every part is a plain value.
     parts: list[str] = []
     pos = 0
     while True:
-        start = text.find("${", pos)
+        start = _find_interpolation(text, pos)
         if start < 0:
-            parts.append(text[pos:])
+            parts.append(text[pos:].replace("$${", "${"))
             break
         end = _matching_close(text, start + 1)
         if end < 0:
             return Unknown(f"unbalanced template {text!r}")
-        parts.append(text[pos:start])
+        parts.append(text[pos:start].replace("$${", "${"))
         inner = evaluate_expression(text[start + 2 : end], scope)
         if isinstance(inner, (Unknown | Ref, dict | list)):
             return Unknown(f"the template {text!r} depends on {inner}")
@@ -334,8 +359,7 @@ class _Parser:
         if kind == "num":
             return float(val) if "." in val else int(val)
         if kind == "str":
-            inner = val[1:-1].encode().decode("unicode_escape")
-            return _evaluate_string(inner, self.scope)
+            return _evaluate_string(_unescape(val[1:-1]), self.scope)
         if kind == "op" and val == "(":
             v = self.expression()
             self.take(")")
@@ -414,10 +438,6 @@ class _Parser:
             return _descend(self.scope.local(names[1]), names[2:], f"local.{names[1]}")
         if root in ("each", "count", "self", "path", "terraform"):
             return Unknown(f"`{'.'.join(names)}` depends on where the expression is expanded")
-        if root == "module" and len(names) >= 3:
-            return Ref(".".join(names[:3]))
-        if root == "data" and len(names) >= 3:
-            return Ref(".".join(names))
         if len(names) >= 2:
             return Ref(".".join(names))
         raise _Unsupported(f"unknown name {root!r}")

@@ -1,7 +1,8 @@
 """Terraform module version constraints as half-open intervals of versions.
 
 Syntax per developer.hashicorp.com/terraform/language/expressions/version-constraints:
-comma-separated `=`, `!=`, `>`, `>=`, `<`, `<=`, `~>` (rightmost component may increment).
+comma-separated `=`, `!=`, `>`, `>=`, `<`, `<=`, `~>` (rightmost component may increment, so `~> 1`
+is `>= 1` and `~> 1.2` is `>= 1.2, < 2`).
 Hand-written: no maintained Python library implements Terraform's `~>` semantics.
 """
 
@@ -57,8 +58,13 @@ def constraint_interval(text: str) -> tuple[Version, Version]:
         elif op == "<=":
             hi = _next_patch(v)
         elif op == "~>":
+            # Only the rightmost given component may increment; with one component that is the major
+            # version, so `~> 1` has no upper bound (hashicorp/go-version constraintPessimistic).
             lo = v
-            hi = (v[0], v[1] + 1, 0) if len(parts) >= 3 else (v[0] + 1, 0, 0)
+            if len(parts) >= 3:
+                hi = (v[0], v[1] + 1, 0)
+            elif len(parts) == 2:
+                hi = (v[0] + 1, 0, 0)
         elif op == "!=":
             continue
         low, high = max(low, lo), min(high, hi)
