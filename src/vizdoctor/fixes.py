@@ -101,11 +101,12 @@ def aws_cli_fix(cluster: Cluster, rules: list[RuleSpec]) -> str:
 
 
 def make_fix(cluster: Cluster, rules: list[RuleSpec]) -> Fix:
-    where = cluster.location
+    where = cluster.fix.where or cluster.location
     note = None
     if cluster.fix.style == "module":
+        verb = "add to the existing" if cluster.fix.where else "add to"
         note = (
-            f'add to node_security_group_additional_rules in module "{cluster.fix.module}"'
+            f'{verb} node_security_group_additional_rules in module "{cluster.fix.module}"'
             f"{f' ({where})' if where else ''}, then terraform apply"
         )
     else:

@@ -11,6 +11,8 @@ from typing import Literal
 
 from vizdoctor.network.model import (
     ANY_IPV4,
+    UNKNOWN_GROUP,
+    UNRESOLVED,
     Cluster,
     IngressRule,
     NetworkModel,
@@ -44,6 +46,19 @@ def _matches_control_plane(rule: IngressRule, control_plane: set[str]) -> bool |
     return None  # prefix lists and unresolved sources might contain them
 
 
+def _identified(key: str, groups: dict[str, SecurityGroup]) -> bool:
+    """A group whose identity is known: declared in the inputs or a module/cluster role."""
+    return key in groups or (":" in key and key != UNKNOWN_GROUP)
+
+
+def _why_incomplete(key: str, groups: dict[str, SecurityGroup]) -> str:
+    if key.startswith(UNRESOLVED):
+        return f"a security group of these nodes cannot be resolved ({key[len(UNRESOLVED) :]})"
+    if key in groups:
+        return f"{groups[key].label}: {groups[key].why_incomplete}"
+    return f"{key} is attached to these nodes but its rules are not in the inputs"
+
+
 def _group_label(groups: dict[str, SecurityGroup], key: str) -> str:
     g = groups.get(key)
     return g.label if g else key
@@ -66,12 +81,17 @@ def _placement_verdict(
     labels = {k: g.label for k, g in groups.items()}
     if placement.opens_all:
         return Verdict("open", f"{placement.name}: {placement.opens_all}")
-    if port in scenario.unsure_ports:
-        return Verdict("unknown", f"{placement.name}: {scenario.unsure_ports[port]}")
     control_plane = set(scenario.control_plane_groups)
     attached = set(placement.groups)
     rules = [r for r in (*scenario.rules, *model.rules) if r.group in attached]
+    # Rules on a group vizdoctor cannot identify (a literal id, a data source) may be on these nodes.
+    floating = [r for r in model.rules if r.group not in attached and not _identified(r.group, groups)]
     maybes: list[str] = []
+    for rule in floating:
+        if rule.covers(port) is not False and _matches_control_plane(rule, control_plane) is not False:
+            where = "a group" if rule.group == UNKNOWN_GROUP else rule.group
+            guess = rule.conditional or where + " may be one of these nodes' groups"
+            maybes.append(f"{rule.name} might allow it: {guess}")
     for rule in rules:
         covers = rule.covers(port)
         if covers is False:
@@ -91,10 +111,10 @@ def _placement_verdict(
         if why is None and not source:
             why = f"its source {rule.peer.describe(labels)} may or may not contain the control plane"
         maybes.append(f"{rule.name} might allow it: {why}")
+    if port in scenario.unsure_ports:
+        maybes.append(scenario.unsure_ports[port])
     incomplete = [
-        f"{groups[k].label if k in groups else k}: {groups[k].why_incomplete if k in groups else 'not in the inputs'}"
-        for k in placement.groups
-        if k not in groups or not groups[k].complete
+        _why_incomplete(k, groups) for k in placement.groups if k not in groups or not groups[k].complete
     ]
     if maybes or incomplete:
         return Verdict("unknown", f"{placement.name}: " + "; ".join(maybes + incomplete))
@@ -147,9 +167,9 @@ def cluster_verdict(
     verdicts = [_scenario_verdict(port, namespace, labels, s, model) for s in cluster.scenarios]
     statuses = {v.status for v in verdicts}
     if len(statuses) == 1:
-        v = verdicts[0]
+        v = verdicts[-1]
         if len(verdicts) > 1:
-            v.reason += f" (the same in every release allowed by {cluster.kind})"
+            v.reason += f" (the same in every release allowed by {cluster.kind}; shown for {cluster.scenarios[-1].label})"
         if v.status == "blocked":
             v.blocked_clusters = [cluster]
         return v

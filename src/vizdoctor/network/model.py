@@ -14,6 +14,8 @@ from vizdoctor.location import Location
 
 PeerKind = Literal["group", "self", "cidr", "prefix_list", "unknown"]
 ANY_IPV4 = "0.0.0.0/0"
+UNKNOWN_GROUP = "?"  # the group a rule is attached to when its security_group_id cannot be resolved
+UNRESOLVED = "unresolved:"  # prefix of a placement's group key that could not be resolved, then the why
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class FixTarget:
     source_group_ref: str = "<cluster-security-group-id>"  # Terraform expression of the source group
     node_group_id: str = "<node-security-group-id>"  # for the AWS CLI
     source_group_id: str = "<cluster-security-group-id>"
+    where: Location | None = None  # where the new rule goes, when more precise than the cluster's block
 
 
 @dataclass

@@ -24,6 +24,8 @@ from vizdoctor.knowledge import eks_module as eks
 from vizdoctor.location import Location
 from vizdoctor.model import Problem
 from vizdoctor.network.model import (
+    UNKNOWN_GROUP,
+    UNRESOLVED,
     Cluster,
     FixTarget,
     IngressRule,
@@ -117,7 +119,11 @@ def _resources(body: dict[str, Any], rtype: str) -> Iterable[tuple[str, dict[str
 
 def _line_of(text: str, pattern: str, start: int = 0) -> int | None:
     m = re.compile(pattern, re.MULTILINE).search(text, start)
-    return text.count("\n", 0, m.start()) + 1 if m else None
+    if not m:
+        return None
+    # `^\s*` may begin on an earlier blank line: count from the first non-blank character matched.
+    pos = m.start() + len(m.group()) - len(m.group().lstrip())
+    return text.count("\n", 0, pos) + 1
 
 
 def _block_line(f: TfFile, kind: str, *labels: str) -> int | None:
@@ -417,7 +423,7 @@ def _node_group_security_group(
     if create is False:
         return None
     if isinstance(create, Unknown | Ref):
-        return f"unresolved:{_why(create)}"
+        return f"{UNRESOLVED}{_why(create)}"
     key = f"{label}:security_group"
     groups[key] = SecurityGroup(key, f"security group of {label}", location=where)
     attr = "security_group_ingress_rules" if era.v21_names else "security_group_rules"
@@ -479,7 +485,7 @@ def _node_group_placements(
         keys: list[str] = []
         for v in _as_list(cfg.get("vpc_security_group_ids")):
             k = group_key(v)
-            keys.append(k if k else f"unresolved:{_why(v)}")
+            keys.append(k if k else f"{UNRESOLVED}{_why(v)}")
         return keys
 
     for var, kind in (("eks_managed_node_groups", "managed"), ("self_managed_node_groups", "self-managed")):
@@ -489,12 +495,12 @@ def _node_group_placements(
             continue
         where = Location(ctx.loc.path, _line_of(ctx.file.text, rf"^\s*{var}\s*=") or ctx.loc.line)
         if isinstance(groups, Unknown) or not isinstance(groups, dict):
-            out.append(Placement(f"module.{mod} {var}", [f"unresolved:{groups}"], location=where))
+            out.append(Placement(f"module.{mod} {var}", [f"{UNRESOLVED}{groups}"], location=where))
             continue
         for ng_name, cfg in groups.items():
             label = f'module.{mod} {var}["{ng_name}"]'
             if not isinstance(cfg, dict):
-                out.append(Placement(label, [f"unresolved:{cfg}"], location=where))
+                out.append(Placement(label, [f"{UNRESOLVED}{cfg}"], location=where))
                 continue
             cfg = {**(defaults if isinstance(defaults, dict) else {}), **cfg}
             attach = cfg.get("attach_cluster_primary_security_group", False)
@@ -521,14 +527,14 @@ def _node_group_placements(
                     )
                     continue
                 if template == "unknown":
-                    out.append(Placement(label, [f"unresolved:{detail}"], location=where))
+                    out.append(Placement(label, [f"{UNRESOLVED}{detail}"], location=where))
                     continue
             groups_here = [*node_keys, *extra_groups(cfg)]
             own = _node_group_security_group(ctx, era, label, cfg, cluster, where, rules, sgs)
             if own:
                 groups_here.append(own)
             if isinstance(attach, Unknown):
-                groups_here.append(f"unresolved:{attach.why}")
+                groups_here.append(f"{UNRESOLVED}{attach.why}")
             if not groups_here and kind == "managed":
                 # The module's launch template then names no security group (compact() drops the empty
                 # ids), so EKS applies the cluster primary SG (launch-templates.adoc L105).
@@ -543,7 +549,7 @@ def _node_group_placements(
                 continue
             if not groups_here:
                 groups_here.append(
-                    "unresolved:no security group is given, so the instances get the VPC's default "
+                    f"{UNRESOLVED}no security group is given, so the instances get the VPC's default "
                     "security group, which is not in the inputs"
                 )
             out.append(Placement(label, groups_here, location=where))
@@ -631,7 +637,7 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
         wg = ctx.args.get(var)
         if isinstance(wg, list) and wg:
             extra = [
-                group_key(x) or "unresolved:worker_additional_security_group_ids"
+                group_key(x) or f"{UNRESOLVED}worker_additional_security_group_ids"
                 for x in _as_list(ctx.args.get("worker_additional_security_group_ids"))
             ]
             placements.append(Placement(f"module.{mod} {var}", [node, *extra], location=ctx.loc))
@@ -649,7 +655,7 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
                     else f"create_launch_template: {_why(lt) or lt}"
                 )
                 placements.append(
-                    Placement(f'module.{mod} node_groups["{name}"]', [f"unresolved:{why}"], location=ctx.loc)
+                    Placement(f'module.{mod} node_groups["{name}"]', [f"{UNRESOLVED}{why}"], location=ctx.loc)
                 )
             else:
                 placements.append(
@@ -703,6 +709,11 @@ def eks_module_cluster(
         node_group_ref=f"module.{name}.node_security_group_id",
         source_group_ref=f"module.{name}.cluster_security_group_id",
     )
+    if loc.line and "node_security_group_additional_rules" in block:
+        # Point the fix at the map the user already has, inside this module block.
+        start = sum(len(ln) + 1 for ln in f.text.splitlines()[: loc.line - 1])
+        line = _line_of(f.text, r"^\s*node_security_group_additional_rules\s*=", start)
+        fix.where = Location(f.path, line) if line else None
     version = _module_version(name, block, d)
     if isinstance(version, str):
         return Cluster(
@@ -804,7 +815,7 @@ def eks_module_cluster(
                     )
                 )
         elif isinstance(create_node, Unknown):
-            node_keys.append(f"unresolved:{create_node.why}")
+            node_keys.append(f"{UNRESOLVED}{create_node.why}")
         else:
             node = f"module.{name}:node"
             node_keys.append(node)
@@ -866,7 +877,7 @@ def eks_module_cluster(
                     Placement(
                         f"nodes of module.{name}",
                         [
-                            f"unresolved:module.{name} declares no node groups and no node security group, "
+                            f"{UNRESOLVED}module.{name} declares no node groups and no node security group, "
                             "so where its pods run is not in the inputs"
                         ],
                         location=loc,
@@ -999,7 +1010,11 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
                 cond = cond or f"type: {_why(direction)}"
             target = group_key(v.get("security_group_id"))
             if target is None:
-                continue
+                # It may belong to any group, the nodes' included: it can only make a verdict unknown.
+                target = UNKNOWN_GROUP
+                cond = (
+                    cond or f"its security_group_id cannot be resolved ({_why(v.get('security_group_id'))})"
+                )
             proto_attr = "ip_protocol" if singular else "protocol"
             protocol = _protocol(v.get(proto_attr))
             from_port, to_port = _port(v.get("from_port")), _port(v.get("to_port"))
@@ -1080,7 +1095,7 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: li
                 tmpl = templates.get(lt_name or "")
                 if tmpl is None:
                     placements.append(
-                        Placement(label, ["unresolved:its launch template is not in the inputs"])
+                        Placement(label, [f"{UNRESOLVED}its launch template is not in the inputs"])
                     )
                     continue
                 sgs = _as_list(tmpl.get("vpc_security_group_ids"))
@@ -1098,13 +1113,13 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: li
                     )
                 else:
                     placements.append(
-                        Placement(label, [group_key(s) or f"unresolved:{_why(s)}" for s in sgs])
+                        Placement(label, [group_key(s) or f"{UNRESOLVED}{_why(s)}" for s in sgs])
                     )
         if not placements:
             placements.append(
                 Placement(
                     f"nodes of {address}",
-                    [f"unresolved:no aws_eks_node_group of {address} is in the inputs"],
+                    [f"{UNRESOLVED}no aws_eks_node_group of {address} is in the inputs"],
                     location=loc,
                 )
             )
