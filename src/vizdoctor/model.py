@@ -7,7 +7,7 @@ looks at raw YAML or HCL again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from vizdoctor.location import Location
 from vizdoctor.network.model import NetworkModel
@@ -63,6 +63,8 @@ class Workload:
     ports: list[ContainerPort]
     host_network: bool = False
     location: Location | None = None
+    node_name: str | None = None  # live Pods only: the node it runs on
+    pod_ip: str | None = None  # live Pods only
 
     @property
     def ref(self) -> ObjectRef:
@@ -103,6 +105,28 @@ class Problem:
     message: str
 
 
+@dataclass(frozen=True)
+class CannotRead:
+    """A kind the live source was not allowed (or not able) to list."""
+
+    kind: str
+    group: str  # API group, "" for the core group
+    resource: str  # plural resource name, for the RBAC rule to grant
+    status: int | None  # HTTP status (403 for RBAC), None for timeouts and transport errors
+    message: str
+
+
+@dataclass
+class LiveState:
+    """What `check` read from a cluster, beyond the objects turned into the inventory."""
+
+    context: str
+    server: str
+    # kind -> items exactly as the API returned them (with `kind` filled in), for live-only checks
+    objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    cannot_read: list[CannotRead] = field(default_factory=list)
+
+
 @dataclass
 class Inventory:
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
@@ -110,6 +134,7 @@ class Inventory:
     targets: list[CallTarget] = field(default_factory=list)
     network: NetworkModel = field(default_factory=NetworkModel)
     problems: list[Problem] = field(default_factory=list)
+    live: LiveState | None = None
     files_read: int = 0
     objects_read: int = 0
 

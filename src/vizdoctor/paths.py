@@ -160,7 +160,8 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
             paths.append(ControlPlanePath(t, svc, sp, None, selected, host_network, "unknown", why))
             continue
         labels = selected[0].pod_labels if selected else dict(svc.selector or {})
-        verdict = decide(port, svc.namespace, labels, inv.network)
+        nodes = frozenset(w.node_name for w in selected if w.node_name)
+        verdict = decide(port, svc.namespace, labels, inv.network, nodes or None)
         reason = verdict.reason
         if host_network:
             reason = (

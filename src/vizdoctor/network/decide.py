@@ -131,8 +131,19 @@ def _placement_verdict(
 
 
 def _scenario_verdict(
-    port: int, namespace: str, labels: dict[str, str], scenario: Scenario, model: NetworkModel
+    port: int,
+    namespace: str,
+    labels: dict[str, str],
+    scenario: Scenario,
+    model: NetworkModel,
+    nodes: frozenset[str] | None = None,
 ) -> Verdict:
+    # Where the pods run is known (live): only those nodes count.
+    if nodes:
+        on_nodes = [p for p in scenario.placements if p.nodes is not None and p.nodes & nodes]
+        if on_nodes:
+            verdicts = [_placement_verdict(port, p, scenario, model) for p in on_nodes]
+            return _worst(verdicts, "the pods run on several of these nodes")
     # Fargate profiles capture the pods they select; other pods go to any node group.
     fargate = [p for p in scenario.placements if p.selectors is not None and p.takes(namespace, labels)]
     placements = fargate[:1] or [p for p in scenario.placements if p.selectors is None]
@@ -160,11 +171,16 @@ def _worst(verdicts: list[Verdict], joiner: str) -> Verdict:
 
 
 def cluster_verdict(
-    port: int, namespace: str, labels: dict[str, str], cluster: Cluster, model: NetworkModel
+    port: int,
+    namespace: str,
+    labels: dict[str, str],
+    cluster: Cluster,
+    model: NetworkModel,
+    nodes: frozenset[str] | None = None,
 ) -> Verdict:
     if cluster.why_unknown:
         return Verdict("unknown", f"{cluster.name}: {cluster.why_unknown}")
-    verdicts = [_scenario_verdict(port, namespace, labels, s, model) for s in cluster.scenarios]
+    verdicts = [_scenario_verdict(port, namespace, labels, s, model, nodes) for s in cluster.scenarios]
     statuses = {v.status for v in verdicts}
     if len(statuses) == 1:
         v = verdicts[-1]
@@ -181,12 +197,19 @@ def cluster_verdict(
     )
 
 
-def decide(port: int, namespace: str, labels: dict[str, str], model: NetworkModel) -> Verdict:
+def decide(
+    port: int,
+    namespace: str,
+    labels: dict[str, str],
+    model: NetworkModel,
+    nodes: frozenset[str] | None = None,
+) -> Verdict:
+    """`nodes`: the names of the nodes the pods run on, when known (live clusters)."""
     if not model.clusters:
         return Verdict(
             "unknown",
             "no cluster network in the inputs (no terraform-aws-eks module, aws_eks_cluster, "
             "or terraform plan/state JSON)",
         )
-    verdicts = [cluster_verdict(port, namespace, labels, c, model) for c in model.clusters]
+    verdicts = [cluster_verdict(port, namespace, labels, c, model, nodes) for c in model.clusters]
     return _worst(verdicts, "the inputs hold several clusters")

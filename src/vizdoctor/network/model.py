@@ -95,6 +95,8 @@ class Placement:
     # Fargate profiles only take pods they select: (namespace, labels) pairs. None = any pod.
     selectors: list[tuple[str, dict[str, str]]] | None = None
     location: Location | None = None
+    # Live inputs know the nodes: the names of the nodes this placement stands for. None = unknown.
+    nodes: frozenset[str] | None = None
 
     def takes(self, namespace: str, labels: dict[str, str]) -> bool:
         if self.selectors is None:
