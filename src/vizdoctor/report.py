@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vizdoctor.checks import Context, run_checks
+from vizdoctor.checks import Context, Passed, run_checks
 from vizdoctor.checks.control_plane import fix_description
 from vizdoctor.findings import SEVERITIES, Finding, Fix
 from vizdoctor.fixes import RuleSpec, make_fix, merge_ports, rule_key
@@ -31,6 +31,7 @@ class Report:
     paths: list[ControlPlanePath]
     findings: list[Finding]
     fixes: list[ClusterFix] = field(default_factory=list)
+    passed: list[Passed] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -76,8 +77,14 @@ def combined_fixes(paths: list[ControlPlanePath]) -> list[ClusterFix]:
 
 def scan(paths: list[str], default_namespace: str = "default", stdin: str | None = None) -> Report:
     inv = load(paths, default_namespace, stdin)
+    return analyse("scan", inv)
+
+
+def analyse(command: str, inv: Inventory) -> Report:
+    """Paths, checks and fixes for an inventory, whichever sources filled it."""
     cp_paths = build_paths(inv)
-    findings = run_checks(Context(inv, cp_paths))
+    ctx = Context(inv, cp_paths)
+    findings = run_checks(ctx)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: (order[f.severity], f.category, f.title))
-    return Report("scan", inv, cp_paths, findings, combined_fixes(cp_paths))
+    return Report(command, inv, cp_paths, findings, combined_fixes(cp_paths), ctx.passed)

@@ -96,6 +96,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             {"cluster": cf.cluster, "ports": [list(r) for r in cf.ports], **(_fix(cf.fix) or {})}
             for cf in report.fixes
         ],
+        "passed": [{"category": p.category, "title": p.title} for p in report.passed],
         "summary": report.summary,
         "path_summary": statuses,
     }

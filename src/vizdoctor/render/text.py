@@ -101,9 +101,14 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
         elif finding is not None and finding.check in (UNREACHABLE, UNKNOWN):
             _finding(console, finding)
 
-    for cat, items in by_cat.items():
+    passed: dict[str, list[str]] = {}
+    for ok in report.passed:
+        passed.setdefault(ok.category, []).append(ok.title)
+    for cat in [*passed, *(c for c in by_cat if c not in passed)]:
         _header(console, cat)
-        for f in items:
+        for title in passed.get(cat, []):
+            _line(console, "ok", title)
+        for f in by_cat.get(cat, []):
             _finding(console, f)
 
     if report.fixes:
