@@ -127,6 +127,21 @@ class LiveState:
     cannot_read: list[CannotRead] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RawObject:
+    doc: dict[str, Any]
+    location: Location | None
+
+    @property
+    def name(self) -> str:
+        return str((self.doc.get("metadata") or {}).get("name", ""))
+
+    @property
+    def namespace(self) -> str | None:
+        ns = (self.doc.get("metadata") or {}).get("namespace")
+        return str(ns) if ns else None
+
+
 @dataclass
 class Inventory:
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
@@ -135,6 +150,9 @@ class Inventory:
     network: NetworkModel = field(default_factory=NetworkModel)
     problems: list[Problem] = field(default_factory=list)
     live: LiveState | None = None
+    # Every object read (Secrets excepted: never kept), by kind, for checks that need more than the
+    # normalised types above (Ingresses, routes, ConfigMaps, ...).
+    objects: dict[str, list[RawObject]] = field(default_factory=dict)
     files_read: int = 0
     objects_read: int = 0
 

@@ -22,6 +22,7 @@ from vizdoctor.model import (
     Inventory,
     ObjectRef,
     Problem,
+    RawObject,
     Service,
     ServicePort,
     ServiceRef,
@@ -139,6 +140,8 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
             add_document(item, loc, inv, default_namespace)
         return
     inv.objects_read += 1
+    if kind != "Secret":  # Secret data is never kept, so it can never be printed
+        inv.objects.setdefault(kind, []).append(RawObject(doc, loc))
     raw_meta = doc.get("metadata")
     meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     name = str(meta.get("name", "<unnamed>"))
