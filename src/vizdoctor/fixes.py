@@ -87,7 +87,8 @@ def aws_cli_fix(cluster: Cluster, rules: list[RuleSpec]) -> str:
     lines = []
     if fx.source_group_id.startswith("<"):
         lines.append(
-            "# <cluster-security-group-id>: aws eks describe-cluster --name <cluster-name> "
+            "# <cluster-security-group-id>: any security group of the control plane; the EKS-created one is "
+            "aws eks describe-cluster --name <cluster-name> "
             "--query cluster.resourcesVpcConfig.clusterSecurityGroupId --output text"
         )
     if fx.node_group_id.startswith("<"):

@@ -208,8 +208,7 @@ def decide(
     if not model.clusters:
         return Verdict(
             "unknown",
-            "no cluster network in the inputs (no terraform-aws-eks module, aws_eks_cluster, "
-            "or terraform plan/state JSON)",
+            "no cluster network in the inputs (no EKS cluster found in Terraform, plan/state JSON or the AWS API)",
         )
     verdicts = [cluster_verdict(port, namespace, labels, c, model, nodes) for c in model.clusters]
     return _worst(verdicts, "the inputs hold several clusters")
