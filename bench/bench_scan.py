@@ -27,9 +27,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hcl2.parser
 import yaml
 
 from vizdoctor.report import scan
+from vizdoctor.sources.loader import load
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = (REPO / ".." / "shared" / "corpus" / "charts").resolve()
@@ -65,6 +67,7 @@ class Row:
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
+        out["name"] = self.name.strip()
         out["median_s"] = round(self.median, 4)
         out["min_s"] = round(self.best, 4)
         out["times"] = [round(t, 4) for t in self.times]
@@ -75,8 +78,15 @@ class Row:
         return out
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
-    """Wall time of `fn` over `repeat` runs (GC collected before each); returns the last result too."""
+def progress(msg: str) -> None:
+    print(f"... {msg}", file=sys.stderr, flush=True)
+
+
+def timed(fn: Callable[[], Any], repeat: int, budget: float | None = None) -> tuple[list[float], Any]:
+    """Wall time of `fn` over `repeat` runs (GC collected before each); returns the last result too.
+
+    With `budget` (seconds), stops early once the runs so far took longer than that: at least one run.
+    """
     times: list[float] = []
     result: Any = None
     for _ in range(repeat):
@@ -84,6 +94,8 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
+        if budget is not None and sum(times) > budget:
+            break
     return times, result
 
 
@@ -107,6 +119,24 @@ def run_subprocess(cmd: list[str], ok: tuple[int, ...] = (0,)) -> str:
     if proc.returncode not in ok:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()[:500]}")
     return proc.stdout
+
+
+def git_state() -> str:
+    """The commit measured, and whether src/ had uncommitted edits (read-only git calls)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "--no-optional-locks", "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}{' + uncommitted src/ edits' if dirty else ''}"
 
 
 def vizdoctor_cmd() -> list[str]:
@@ -183,7 +213,10 @@ def k8s_objects(rng: random.Random, total: int) -> list[dict[str, Any]]:
                                     "image": f"registry.example.com/{app}:1.{i % 30}.0",
                                     "args": [f"--port={chosen[0][1]}", "--v=2"],
                                     "ports": [
-                                        *({"name": n, "containerPort": p, "protocol": "TCP"} for n, p in chosen),
+                                        *(
+                                            {"name": n, "containerPort": p, "protocol": "TCP"}
+                                            for n, p in chosen
+                                        ),
                                         {"name": "prom", "containerPort": 9090},
                                     ],
                                     "env": [{"name": f"ENV_{k}", "value": f"v{k}"} for k in range(4)],
@@ -266,8 +299,12 @@ def _tf_main(i: int, rng: random.Random) -> str:
     m = f"eks_{i:02d}"
     extra_rules = []
     for k, (lo, hi) in enumerate(
-        [("var.webhook_port", "var.webhook_port"), ("local.metrics_port", "local.metrics_port"),
-         ("local.range_lo", "local.range_hi"), (str(rng.choice([7443, 8089, 15017])), None)]
+        [
+            ("var.webhook_port", "var.webhook_port"),
+            ("local.metrics_port", "local.metrics_port"),
+            ("local.range_lo", "local.range_hi"),
+            (str(rng.choice([7443, 8089, 15017])), None),
+        ]
     ):
         extra_rules.append(
             f"""    ingress_extra_{k} = {{
@@ -394,6 +431,7 @@ def _tf_security_groups(i: int, k: int, rng: random.Random) -> str:
     m = f"eks_{i:02d}"
     name = "extra_nodes" if k == 0 else f"sg_{k}"
     sg = f"{name}_{i:02d}"
+    cluster_port = rng.choice([443, 8443, 9443, 10250])
     parts = [
         f"""resource "aws_security_group" "{sg}" {{
   name_prefix = "{sg}-"
@@ -410,8 +448,8 @@ def _tf_security_groups(i: int, k: int, rng: random.Random) -> str:
   ingress {{
     description     = "from the cluster"
     protocol        = "tcp"
-    from_port       = {rng.choice([443, 8443, 9443, 10250])}
-    to_port         = {rng.choice([443, 8443, 9443, 10250])}
+    from_port       = {cluster_port}
+    to_port         = {cluster_port}
     security_groups = [module.{m}.cluster_security_group_id]
   }}
 
@@ -501,13 +539,25 @@ def hcl2_first_parse(repeat: int) -> Row:
         row.times.append(total)
         imports.append(imp)
         warm.append(again)
-    import hcl2.parser  # noqa: PLC0415 - only to locate the grammar cache
-
     cache = Path(hcl2.parser.PARSER_FILE)
     row.note = (
         f"import {statistics.median(imports) * 1000:.0f} ms, second parse "
         f"{statistics.median(warm) * 1000:.1f} ms; lark cache {'present' if cache.exists() else 'absent'}"
     )
+    return row
+
+
+def hcl2_grammar_build_uncached(repeat: int) -> Row:
+    """What the first parse costs when python-hcl2's Lark cache file is missing (or cannot be written):
+    the same `Lark.open` call as `hcl2.parser.parser()`, without `cache=`."""
+    code = (
+        "import time; from lark import Lark; import hcl2.parser as p; from hcl2.postlexer import PostLexer; "
+        "t = time.perf_counter(); Lark.open('hcl2.lark', parser='lalr', rel_to=p.__file__, "
+        "propagate_positions=True, postlex=PostLexer()); print(time.perf_counter() - t)"
+    )
+    row = Row("  Lark grammar build without the cache file")
+    for _ in range(repeat):
+        row.times.append(float(run_subprocess([sys.executable, "-c", code])))
     return row
 
 
@@ -522,13 +572,13 @@ def profile_scan(paths: list[str], top: int) -> str:
 
 
 def fmt_table(rows: list[Row]) -> str:
-    head = f"{'measure':<52} {'median s':>9} {'min s':>8} {'files':>6} {'objects':>8} {'obj/s':>9} {'MB/s':>7}"
+    head = f"{'measure':<52} {'runs':>4} {'median s':>9} {'min s':>8} {'files':>6} {'objects':>8} {'obj/s':>9} {'MB/s':>7}"
     lines = [head, "-" * len(head)]
     for r in rows:
         objs_s = f"{r.objects / r.median:,.0f}" if r.objects else ""
         mb_s = f"{r.size_bytes / 1e6 / r.median:.2f}" if r.size_bytes else ""
         lines.append(
-            f"{r.name:<52} {r.median:>9.3f} {r.best:>8.3f} {r.files if r.files is not None else '':>6} "
+            f"{r.name:<52} {len(r.times):>4} {r.median:>9.3f} {r.best:>8.3f} {r.files if r.files is not None else '':>6} "
             f"{r.objects if r.objects is not None else '':>8} {objs_s:>9} {mb_s:>7}"
         )
         if r.note:
@@ -538,8 +588,16 @@ def fmt_table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3, help="runs per measure (median and min reported)")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs per measure, median and min reported (default 3)"
+    )
     ap.add_argument("--out", type=Path, help="also write the results as JSON to this file")
+    ap.add_argument(
+        "--budget",
+        type=float,
+        default=60.0,
+        help="seconds after which the estate scan stops repeating (default 60; at least one run)",
+    )
     ap.add_argument("--profile", action="store_true", help="print a cProfile of one estate scan (slow)")
     args = ap.parse_args(argv)
     repeat = max(1, args.repeat)
@@ -552,9 +610,22 @@ def main(argv: list[str] | None = None) -> int:
     if CORPUS.is_dir():
         files = yaml_files(CORPUS)
         size = sum(f.stat().st_size for f in files)
+        progress("scan of the corpus")
         times, report = timed(lambda: scan([str(CORPUS)]), repeat)
-        rows.append(Row("scan: corpus", times, report.inventory.files_read, report.inventory.objects_read, size,
-                        f"{len(report.paths)} paths, {len(report.findings)} findings"))
+        rows.append(
+            Row(
+                "scan: corpus",
+                times,
+                report.inventory.files_read,
+                report.inventory.objects_read,
+                size,
+                f"{len(report.paths)} paths, {len(report.findings)} findings",
+            )
+        )
+        times, inv = timed(lambda: load([str(CORPUS)]), repeat)
+        rows.append(
+            Row("  of which load() (read + parse + inventory)", times, inv.files_read, inv.objects_read, size)
+        )
         times, docs = timed(lambda: libyaml_only(files), repeat)
         rows.append(Row("libyaml CSafeLoader only: corpus (floor)", times, len(files), docs, size))
     else:
@@ -563,44 +634,81 @@ def main(argv: list[str] | None = None) -> int:
     # 3: generated estate
     with tempfile.TemporaryDirectory(prefix="vizdoctor-bench-") as tmp:
         root = Path(tmp) / "estate"
+        progress("generating the estate")
         t0 = time.perf_counter()
         counts = generate_estate(root)
-        extra["estate"] = {**counts, "bytes": tree_bytes(root), "generate_s": round(time.perf_counter() - t0, 3)}
+        extra["estate"] = {
+            **counts,
+            "bytes": tree_bytes(root),
+            "generate_s": round(time.perf_counter() - t0, 3),
+        }
         yfiles = yaml_files(root)
         ysize = sum(f.stat().st_size for f in yfiles)
-        times, report = timed(lambda: scan([str(root)]), repeat)
+        progress(f"scan of the estate (up to {repeat} runs, stopping after {args.budget:.0f} s)")
+        times, report = timed(lambda: scan([str(root)]), repeat, args.budget)
         status: dict[str, int] = {}
         for p in report.paths:
             status[p.status] = status.get(p.status, 0) + 1
-        rows.append(Row(
-            "scan: generated estate (YAML + Terraform)", times, report.inventory.files_read,
-            report.inventory.objects_read, extra["estate"]["bytes"],
-            f"{counts['tf_files']} .tf in {counts['tf_dirs']} dirs; {len(report.paths)} paths "
-            f"({', '.join(f'{k} {v}' for k, v in sorted(status.items()))}), "
-            f"{len(report.network_clusters) if hasattr(report, 'network_clusters') else len(report.inventory.network.clusters)} clusters, "
-            f"{len(report.findings)} findings",
-        ))
+        rows.append(
+            Row(
+                "scan: generated estate (YAML + Terraform)",
+                times,
+                report.inventory.files_read,
+                report.inventory.objects_read,
+                extra["estate"]["bytes"],
+                f"{counts['tf_files']} .tf in {counts['tf_dirs']} dirs; {len(report.paths)} paths "
+                f"({', '.join(f'{k} {v}' for k, v in sorted(status.items()))}), "
+                f"{len(report.inventory.network.clusters)} clusters, "
+                f"{len(report.findings)} findings",
+            )
+        )
+        times, inv = timed(lambda: load([str(root)]), repeat)
+        rows.append(
+            Row(
+                "  of which load() (read + parse + inventory)",
+                times,
+                inv.files_read,
+                inv.objects_read,
+                extra["estate"]["bytes"],
+            )
+        )
         times, docs = timed(lambda: libyaml_only(yfiles), repeat)
         rows.append(Row("libyaml CSafeLoader only: estate YAML (floor)", times, len(yfiles), docs, ysize))
         if args.profile:
             extra["profile"] = profile_scan([str(root)], 30)
         shutil.rmtree(root, ignore_errors=True)
 
+    progress("python-hcl2 first parse in fresh processes")
     rows.append(hcl2_first_parse(repeat))
+    rows.append(hcl2_grammar_build_uncached(repeat))
 
+    progress("CLI end to end")
     # 4: the CLI end to end (interpreter start, imports, scan, JSON rendering)
     times = []
     for _ in range(repeat):
         times.append(timed(lambda: run_subprocess([sys.executable, "-c", "pass"]), 1)[0][0])
     rows.append(Row("python interpreter start (python -c pass)", times))
+    code = "import time; t = time.perf_counter(); import vizdoctor.cli; print(time.perf_counter() - t)"
+    times = [float(run_subprocess([sys.executable, "-c", code])) for _ in range(repeat)]
+    rows.append(Row("import vizdoctor.cli (fresh process)", times))
     if CORPUS.is_dir():
         cmd = [*vizdoctor_cmd(), "scan", str(CORPUS), "-o", "json"]
         times, out = timed(lambda: run_subprocess(cmd, ok=(0, 1)), repeat)
-        rows.append(Row("CLI: vizdoctor scan corpus -o json (subprocess)", times, len(files),
-                        report_objects(out), size, f"{len(out):,} bytes of JSON"))
+        rows.append(
+            Row(
+                "CLI: vizdoctor scan corpus -o json (subprocess)",
+                times,
+                len(files),
+                report_objects(out),
+                size,
+                f"{len(out):,} bytes of JSON",
+            )
+        )
 
-    print(f"vizdoctor scan benchmark - {dt.date.today().isoformat()}, Python {platform.python_version()}, "
-          f"{os.cpu_count()} CPUs, repeat {repeat}")
+    print(
+        f"vizdoctor scan benchmark - {dt.date.today().isoformat()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, repeat {repeat}, vizdoctor at {git_state()}"
+    )
     for s in skipped:
         print(s)
     print(fmt_table(rows))
@@ -615,6 +723,8 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "repeat": repeat,
+            "budget_s": args.budget,
+            "git": git_state(),
             "skipped": skipped,
             "estate": extra["estate"],
             "results": [r.as_json() for r in rows],
@@ -631,8 +741,8 @@ def report_objects(json_text: str) -> int | None:
     except json.JSONDecodeError:
         return None
     inputs = data.get("inputs") if isinstance(data, dict) else None
-    if isinstance(inputs, dict) and isinstance(inputs.get("objects_read"), int):
-        return int(inputs["objects_read"])
+    if isinstance(inputs, dict) and isinstance(inputs.get("objects"), int):
+        return int(inputs["objects"])
     return None
 
 

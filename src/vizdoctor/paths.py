@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from vizdoctor.knowledge.addons import RUNTIME_WEBHOOKS
 from vizdoctor.model import CallTarget, Inventory, ObjectRef, Service, ServicePort, ServiceRef, Workload
-from vizdoctor.network.decide import Status, Verdict, decide
+from vizdoctor.network.decide import Decider, Status, Verdict
 
 
 @dataclass
@@ -22,13 +22,14 @@ class ControlPlanePath:
     verdict: Verdict | None = None
 
 
-def _selected(svc: Service, workloads: list[Workload]) -> list[Workload]:
+def _selected(svc: Service, by_namespace: dict[str, list[Workload]]) -> list[Workload]:
     if not svc.selector:
         return []
+    selector = svc.selector
     return [
         w
-        for w in workloads
-        if w.namespace == svc.namespace and all(w.pod_labels.get(k) == v for k, v in svc.selector.items())
+        for w in by_namespace.get(svc.namespace, [])
+        if all(w.pod_labels.get(k) == v for k, v in selector.items())
     ]
 
 
@@ -121,6 +122,10 @@ def _inferred_targets(inv: Inventory) -> list[CallTarget]:
 
 def build_paths(inv: Inventory) -> list[ControlPlanePath]:
     paths: list[ControlPlanePath] = []
+    decider = Decider(inv.network)
+    by_namespace: dict[str, list[Workload]] = {}
+    for w in inv.workloads:
+        by_namespace.setdefault(w.namespace, []).append(w)
     for t in [*inv.targets, *_inferred_targets(inv)]:
         if t.service is None:
             where = f"the URL {t.url}" if t.url else "no Service and no URL"
@@ -153,7 +158,7 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
                 )
             )
             continue
-        selected = _selected(svc, inv.workloads)
+        selected = _selected(svc, by_namespace)
         sp, port, why = _resolve_port(svc, ref, selected)
         host_network = any(w.host_network for w in selected)
         if port is None:
@@ -161,7 +166,7 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
             continue
         labels = selected[0].pod_labels if selected else dict(svc.selector or {})
         nodes = frozenset(w.node_name for w in selected if w.node_name)
-        verdict = decide(port, svc.namespace, labels, inv.network, nodes or None)
+        verdict = decider.decide(port, svc.namespace, labels, nodes or None)
         reason = verdict.reason
         if host_network:
             reason = (

@@ -6,7 +6,7 @@ of every group on the destination is known and none matches; anything else is `u
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from vizdoctor.network.model import (
@@ -71,23 +71,42 @@ def _allowed_from_control_plane(
     return ", ".join(dict.fromkeys(parts)) if parts else "nothing"
 
 
-def _placement_verdict(
-    port: int,
-    placement: Placement,
-    scenario: Scenario,
-    model: NetworkModel,
-) -> Verdict:
+@dataclass
+class _View:
+    """What every placement of one scenario needs, computed once (paths x placements is large)."""
+
+    groups: dict[str, SecurityGroup]
+    labels: dict[str, str]
+    control_plane: set[str]
+    by_group: dict[str, list[IngressRule]]
+    floating: list[IngressRule]  # rules on groups vizdoctor cannot identify: they may be on any node
+
+
+def _view(scenario: Scenario, model: NetworkModel) -> _View:
     groups = {**model.groups, **scenario.groups}
-    labels = {k: g.label for k, g in groups.items()}
+    by_group: dict[str, list[IngressRule]] = {}
+    for r in (*scenario.rules, *model.rules):
+        by_group.setdefault(r.group, []).append(r)
+    floating = [r for r in model.rules if not _identified(r.group, groups)]
+    return _View(
+        groups,
+        {k: g.label for k, g in groups.items()},
+        set(scenario.control_plane_groups),
+        by_group,
+        floating,
+    )
+
+
+def _placement_verdict(port: int, placement: Placement, scenario: Scenario, view: _View) -> Verdict:
+    groups, labels, control_plane = view.groups, view.labels, view.control_plane
     if placement.opens_all:
         return Verdict("open", f"{placement.name}: {placement.opens_all}")
-    control_plane = set(scenario.control_plane_groups)
     attached = set(placement.groups)
-    rules = [r for r in (*scenario.rules, *model.rules) if r.group in attached]
-    # Rules on a group vizdoctor cannot identify (a literal id, a data source) may be on these nodes.
-    floating = [r for r in model.rules if r.group not in attached and not _identified(r.group, groups)]
+    rules = [r for k in dict.fromkeys(placement.groups) for r in view.by_group.get(k, [])]
     maybes: list[str] = []
-    for rule in floating:
+    for rule in view.floating:
+        if rule.group in attached:
+            continue
         if rule.covers(port) is not False and _matches_control_plane(rule, control_plane) is not False:
             where = "a group" if rule.group == UNKNOWN_GROUP else rule.group
             guess = rule.conditional or where + " may be one of these nodes' groups"
@@ -130,29 +149,6 @@ def _placement_verdict(
     return Verdict("blocked", reason, groups_considered=considered)
 
 
-def _scenario_verdict(
-    port: int,
-    namespace: str,
-    labels: dict[str, str],
-    scenario: Scenario,
-    model: NetworkModel,
-    nodes: frozenset[str] | None = None,
-) -> Verdict:
-    # Where the pods run is known (live): only those nodes count.
-    if nodes:
-        on_nodes = [p for p in scenario.placements if p.nodes is not None and p.nodes & nodes]
-        if on_nodes:
-            verdicts = [_placement_verdict(port, p, scenario, model) for p in on_nodes]
-            return _worst(verdicts, "the pods run on several of these nodes")
-    # Fargate profiles capture the pods they select; other pods go to any node group.
-    fargate = [p for p in scenario.placements if p.selectors is not None and p.takes(namespace, labels)]
-    placements = fargate[:1] or [p for p in scenario.placements if p.selectors is None]
-    if not placements:
-        return Verdict("unknown", "no nodes are declared where these pods could run")
-    verdicts = [_placement_verdict(port, p, scenario, model) for p in placements]
-    return _worst(verdicts, "pods may be scheduled on any of these nodes")
-
-
 def _worst(verdicts: list[Verdict], joiner: str) -> Verdict:
     """Combine verdicts that are all real at once (node groups, clusters): any blocked wins."""
     for status in ("blocked", "unknown"):
@@ -170,31 +166,97 @@ def _worst(verdicts: list[Verdict], joiner: str) -> Verdict:
     return Verdict("open", "; ".join(v.reason for v in verdicts), opened_by=verdicts[0].opened_by)
 
 
-def cluster_verdict(
-    port: int,
-    namespace: str,
-    labels: dict[str, str],
-    cluster: Cluster,
-    model: NetworkModel,
-    nodes: frozenset[str] | None = None,
-) -> Verdict:
-    if cluster.why_unknown:
-        return Verdict("unknown", f"{cluster.name}: {cluster.why_unknown}")
-    verdicts = [_scenario_verdict(port, namespace, labels, s, model, nodes) for s in cluster.scenarios]
-    statuses = {v.status for v in verdicts}
-    if len(statuses) == 1:
-        v = verdicts[-1]
-        if len(verdicts) > 1:
-            v.reason += f" (the same in every release allowed by {cluster.kind}; shown for {cluster.scenarios[-1].label})"
-        if v.status == "blocked":
-            v.blocked_clusters = [cluster]
-        return v
-    detail = "; ".join(f"{s.label}: {v.status}" for s, v in zip(cluster.scenarios, verdicts, strict=True))
-    return Verdict(
-        "unknown",
-        f"{cluster.name}: the answer depends on which module release is installed ({detail}); "
-        "pin the version or run `terraform init` so .terraform/modules/modules.json records it",
-    )
+class Decider:
+    """Decides paths against one network model; per-scenario views and per-placement verdicts are cached,
+    since a verdict depends only on (port, placement), not on which path asks."""
+
+    def __init__(self, model: NetworkModel) -> None:
+        self.model = model
+        self._views: dict[int, _View] = {}
+        self._verdicts: dict[tuple[int, int, int], Verdict] = {}
+
+    def _placement(self, port: int, placement: Placement, scenario: Scenario) -> Verdict:
+        key = (port, id(placement), id(scenario))
+        cached = self._verdicts.get(key)
+        if cached is None:
+            view = self._views.get(id(scenario))
+            if view is None:
+                view = self._views[id(scenario)] = _view(scenario, self.model)
+            cached = self._verdicts[key] = _placement_verdict(port, placement, scenario, view)
+        # callers extend reasons and lists: hand out a copy
+        return replace(
+            cached,
+            blocked_clusters=list(cached.blocked_clusters),
+            groups_considered=list(cached.groups_considered),
+        )
+
+    def _scenario(
+        self,
+        port: int,
+        namespace: str,
+        labels: dict[str, str],
+        scenario: Scenario,
+        nodes: frozenset[str] | None,
+    ) -> Verdict:
+        # Where the pods run is known (live): only those nodes count.
+        if nodes:
+            on_nodes = [p for p in scenario.placements if p.nodes is not None and p.nodes & nodes]
+            if on_nodes:
+                return _worst(
+                    [self._placement(port, p, scenario) for p in on_nodes],
+                    "the pods run on several of these nodes",
+                )
+        # Fargate profiles capture the pods they select; other pods go to any node group.
+        fargate = [p for p in scenario.placements if p.selectors is not None and p.takes(namespace, labels)]
+        placements = fargate[:1] or [p for p in scenario.placements if p.selectors is None]
+        if not placements:
+            return Verdict("unknown", "no nodes are declared where these pods could run")
+        return _worst(
+            [self._placement(port, p, scenario) for p in placements],
+            "pods may be scheduled on any of these nodes",
+        )
+
+    def cluster(
+        self,
+        port: int,
+        namespace: str,
+        labels: dict[str, str],
+        cluster: Cluster,
+        nodes: frozenset[str] | None,
+    ) -> Verdict:
+        if cluster.why_unknown:
+            return Verdict("unknown", f"{cluster.name}: {cluster.why_unknown}")
+        verdicts = [self._scenario(port, namespace, labels, s, nodes) for s in cluster.scenarios]
+        statuses = {v.status for v in verdicts}
+        if len(statuses) == 1:
+            v = verdicts[-1]
+            if len(verdicts) > 1:
+                v.reason += (
+                    f" (the same in every release allowed by {cluster.kind}; "
+                    f"shown for {cluster.scenarios[-1].label})"
+                )
+            if v.status == "blocked":
+                v.blocked_clusters = [cluster]
+            return v
+        detail = "; ".join(f"{s.label}: {v.status}" for s, v in zip(cluster.scenarios, verdicts, strict=True))
+        return Verdict(
+            "unknown",
+            f"{cluster.name}: the answer depends on which module release is installed ({detail}); "
+            "pin the version or run `terraform init` so .terraform/modules/modules.json records it",
+        )
+
+    def decide(
+        self, port: int, namespace: str, labels: dict[str, str], nodes: frozenset[str] | None = None
+    ) -> Verdict:
+        """`nodes`: the names of the nodes the pods run on, when known (live clusters)."""
+        if not self.model.clusters:
+            return Verdict(
+                "unknown",
+                "no cluster network in the inputs (no EKS cluster found in Terraform, plan/state JSON or the "
+                "AWS API)",
+            )
+        verdicts = [self.cluster(port, namespace, labels, c, nodes) for c in self.model.clusters]
+        return _worst(verdicts, "the inputs hold several clusters")
 
 
 def decide(
@@ -204,11 +266,5 @@ def decide(
     model: NetworkModel,
     nodes: frozenset[str] | None = None,
 ) -> Verdict:
-    """`nodes`: the names of the nodes the pods run on, when known (live clusters)."""
-    if not model.clusters:
-        return Verdict(
-            "unknown",
-            "no cluster network in the inputs (no EKS cluster found in Terraform, plan/state JSON or the AWS API)",
-        )
-    verdicts = [cluster_verdict(port, namespace, labels, c, model, nodes) for c in model.clusters]
-    return _worst(verdicts, "the inputs hold several clusters")
+    """One-off decision; use a `Decider` to decide many paths against the same model."""
+    return Decider(model).decide(port, namespace, labels, nodes)
