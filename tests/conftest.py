@@ -13,6 +13,12 @@ CORPUS = SHARED / "corpus" / "charts"
 EXAMPLE = ROOT / "examples" / "seed-eks"
 
 
+@pytest.fixture(autouse=True)
+def _no_cloud_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach the instance metadata service or a real cloud: boto3's credential chain would."""
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
@@ -22,10 +28,14 @@ def corpus() -> Path:
 
 def eks_module(version: str, extra: str = "", node_groups: str | None = None) -> str:
     """A terraform-aws-eks module call with one managed node group on the module's launch template."""
-    groups = node_groups if node_groups is not None else """
+    groups = (
+        node_groups
+        if node_groups is not None
+        else """
   eks_managed_node_groups = {
     default = { instance_types = ["m6i.large"] }
   }"""
+    )
     return f'''
 module "eks" {{
   source  = "terraform-aws-modules/eks/aws"

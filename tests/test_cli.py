@@ -12,7 +12,11 @@ from conftest import EXAMPLE, ROOT
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vizdoctor", *args], input=stdin, capture_output=True, text=True, cwd=ROOT,
+        [sys.executable, "-m", "vizdoctor", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
         timeout=120,
     )
 
@@ -22,7 +26,10 @@ def test_seed_example_text_shows_the_blocked_tap_path_and_the_seed_fix() -> None
     assert r.returncode == 1, r.stderr
     assert "× APIService v1alpha1.tap.linkerd.io -> linkerd-viz/tap:443 -> pod port 8089" in r.stdout
     assert "Websocket close error [1011: Internal Error]" in r.stdout
-    assert "√ MutatingWebhook vault.hashicorp.com -> vault/vault-agent-injector-svc:443 -> pod port 8080" in r.stdout
+    assert (
+        "√ MutatingWebhook vault.hashicorp.com -> vault/vault-agent-injector-svc:443 -> pod port 8080"
+        in r.stdout
+    )
     assert "source_cluster_security_group = true" in r.stdout
     assert "from_port                     = 8089" in r.stdout
     assert "aws ec2 authorize-security-group-ingress" in r.stdout
@@ -38,11 +45,18 @@ def test_seed_example_json_schema() -> None:
     assert doc["schema"] == "vizdoctor/v1"
     assert set(doc) >= {"paths", "findings", "summary", "fixes", "inputs", "path_summary"}
     tap = next(p for p in doc["paths"] if p["name"] == "v1alpha1.tap.linkerd.io")
-    assert tap["kind"] == "APIService" and tap["service"] == {"namespace": "linkerd-viz", "name": "tap", "port": 443}
+    assert tap["kind"] == "APIService" and tap["service"] == {
+        "namespace": "linkerd-viz",
+        "name": "tap",
+        "port": 443,
+    }
     assert tap["target_port"] == 8089 and tap["status"] == "blocked" and tap["inferred"] is False
     assert "node security group of module.eks" in tap["reason"]
     vault = next(p for p in doc["paths"] if p["name"] == "vault.hashicorp.com")
-    assert vault["status"] == "open" and "ingress_vault_agent_injector_mutating_webhook" in vault["opened_by"]["rule"]
+    assert (
+        vault["status"] == "open"
+        and "ingress_vault_agent_injector_mutating_webhook" in vault["opened_by"]["rule"]
+    )
     finding = next(f for f in doc["findings"] if f["check"] == "control-plane-unreachable")
     assert finding["severity"] == "error"
     assert finding["object"] == {"kind": "APIService", "namespace": None, "name": "v1alpha1.tap.linkerd.io"}
@@ -96,7 +110,8 @@ def test_stdin_manifests() -> None:
 def test_secret_data_is_never_printed(tmp_path: Path) -> None:
     (tmp_path / "s.yaml").write_text(
         "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: n}\ndata: {key: c2VjcmV0LXZhbHVl}\n"
-        "stringData: {password: hunter2-plain}\n")
+        "stringData: {password: hunter2-plain}\n"
+    )
     for fmt in ("text", "json", "sarif"):
         r = run("scan", str(tmp_path), "-o", fmt)
         assert "c2VjcmV0LXZhbHVl" not in r.stdout and "hunter2-plain" not in r.stdout

@@ -15,27 +15,70 @@ KEDA_HOOKS = "keda/keda-admission-webhooks:443"
 
 # Transcribed from the table in shared/corpus/README.md: (kind, name, service, pod port). 33 rows.
 EXPECTED = {
-    *{("MutatingWebhook", f"{n}.elbv2.k8s.aws", ALB, 9443) for n in (
-        "mpod", "quicid", "mservice", "alb-target-control.namespace", "alb-target-control.object",
-        "mtargetgroupbinding")},
-    *{("ValidatingWebhook", f"{n}.elbv2.k8s.aws", ALB, 9443) for n in (
-        "vingressclassparams", "vtargetgroupbinding", "vingress")},
+    *{
+        ("MutatingWebhook", f"{n}.elbv2.k8s.aws", ALB, 9443)
+        for n in (
+            "mpod",
+            "quicid",
+            "mservice",
+            "alb-target-control.namespace",
+            "alb-target-control.object",
+            "mtargetgroupbinding",
+        )
+    },
+    *{
+        ("ValidatingWebhook", f"{n}.elbv2.k8s.aws", ALB, 9443)
+        for n in ("vingressclassparams", "vtargetgroupbinding", "vingress")
+    },
     ("MutatingWebhook", "webhook.cert-manager.io", "cert-manager/cert-manager-webhook:443", 10250),
     ("ValidatingWebhook", "webhook.cert-manager.io", "cert-manager/cert-manager-webhook:443", 10250),
-    *{("ValidatingWebhook", f"validate.{n}.external-secrets.io", "external-secrets/external-secrets-webhook:443",
-       10250) for n in ("secretstore", "clustersecretstore", "externalsecret")},
+    *{
+        (
+            "ValidatingWebhook",
+            f"validate.{n}.external-secrets.io",
+            "external-secrets/external-secrets-webhook:443",
+            10250,
+        )
+        for n in ("secretstore", "clustersecretstore", "externalsecret")
+    },
     ("MutatingWebhook", "mutation.gatekeeper.sh", "gatekeeper-system/gatekeeper-webhook-service:443", 8443),
-    ("ValidatingWebhook", "validation.gatekeeper.sh", "gatekeeper-system/gatekeeper-webhook-service:443", 8443),
-    ("ValidatingWebhook", "check-ignore-label.gatekeeper.sh", "gatekeeper-system/gatekeeper-webhook-service:443",
-     8443),
-    ("ValidatingWebhook", "validate.nginx.ingress.kubernetes.io",
-     "ingress-nginx/ingress-nginx-controller-admission:443", 8443),
+    (
+        "ValidatingWebhook",
+        "validation.gatekeeper.sh",
+        "gatekeeper-system/gatekeeper-webhook-service:443",
+        8443,
+    ),
+    (
+        "ValidatingWebhook",
+        "check-ignore-label.gatekeeper.sh",
+        "gatekeeper-system/gatekeeper-webhook-service:443",
+        8443,
+    ),
+    (
+        "ValidatingWebhook",
+        "validate.nginx.ingress.kubernetes.io",
+        "ingress-nginx/ingress-nginx-controller-admission:443",
+        8443,
+    ),
     ("APIService", "v1beta1.external.metrics.k8s.io", "keda/keda-operator-metrics-apiserver:443", 6443),
-    *{("ValidatingWebhook", f"{n}.kb.io", KEDA_HOOKS, 9443) for n in (
-        "vscaledobject", "vscaledjob", "vstriggerauthentication", "vsclustertriggerauthentication",
-        "vcloudeventsource", "vclustercloudeventsource")},
+    *{
+        ("ValidatingWebhook", f"{n}.kb.io", KEDA_HOOKS, 9443)
+        for n in (
+            "vscaledobject",
+            "vscaledjob",
+            "vstriggerauthentication",
+            "vsclustertriggerauthentication",
+            "vcloudeventsource",
+            "vclustercloudeventsource",
+        )
+    },
     ("ValidatingWebhook", "linkerd-sp-validator.linkerd.io", "linkerd/linkerd-sp-validator:443", 8443),
-    ("ValidatingWebhook", "linkerd-policy-validator.linkerd.io", "linkerd/linkerd-policy-validator:443", 9443),
+    (
+        "ValidatingWebhook",
+        "linkerd-policy-validator.linkerd.io",
+        "linkerd/linkerd-policy-validator:443",
+        9443,
+    ),
     ("MutatingWebhook", "linkerd-proxy-injector.linkerd.io", "linkerd/linkerd-proxy-injector:443", 8443),
     ("MutatingWebhook", "tap-injector.linkerd.io", "linkerd-viz/tap-injector:443", 8443),
     ("APIService", "v1alpha1.tap.linkerd.io", "linkerd-viz/tap:443", 8089),
@@ -89,8 +132,12 @@ BLOCKED_BY_VERSION = {
 
 @pytest.mark.parametrize("version", sorted(BLOCKED_BY_VERSION))
 def test_each_module_release_blocks_exactly_its_ports(corpus: Path, tmp_path: Path, version: str) -> None:
-    node_groups = """
-  worker_groups = [{ instance_type = "m5.large" }]""" if version.startswith("17") else None
+    node_groups = (
+        """
+  worker_groups = [{ instance_type = "m5.large" }]"""
+        if version.startswith("17")
+        else None
+    )
     (tmp_path / "main.tf").write_text(eks_module(version, node_groups=node_groups))
     report = scan([str(corpus), str(tmp_path)])
     by_port: dict[int, set[str]] = {}
@@ -111,9 +158,13 @@ def test_v18_fix_merges_nothing_but_lists_every_blocked_port(corpus: Path, tmp_p
     assert len(report.fixes) == 1
     fix = report.fixes[0]
     assert fix.ports == [(6443, 6443), (8080, 8080), (8089, 8089), (8443, 8443), (9443, 9443)]
-    assert fix.fix.terraform is not None and fix.fix.terraform.count("source_cluster_security_group = true") == 5
+    assert (
+        fix.fix.terraform is not None and fix.fix.terraform.count("source_cluster_security_group = true") == 5
+    )
     errors = [f for f in report.findings if f.check == "control-plane-unreachable" and f.severity == "error"]
-    warnings = [f for f in report.findings if f.check == "control-plane-unreachable" and f.severity == "warning"]
+    warnings = [
+        f for f in report.findings if f.check == "control-plane-unreachable" and f.severity == "warning"
+    ]
     # failurePolicy Ignore webhooks (Linkerd's, Vault's) are warnings; APIServices and Fail webhooks errors.
     assert any("linkerd-proxy-injector" in f.title for f in warnings)
     assert any("v1alpha1.tap.linkerd.io" in f.title for f in errors)

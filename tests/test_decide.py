@@ -16,7 +16,9 @@ def _tap(report):  # type: ignore[no-untyped-def]
 
 def test_rule_on_an_unresolvable_group_makes_a_blocked_path_unknown(tmp_path: Path) -> None:
     (tmp_path / "viz.yaml").write_text(TAP)
-    (tmp_path / "main.tf").write_text(eks_module("~> 20.0") + '''
+    (tmp_path / "main.tf").write_text(
+        eks_module("~> 20.0")
+        + """
 resource "aws_security_group_rule" "tap" {
   type                     = "ingress"
   protocol                 = "tcp"
@@ -25,7 +27,8 @@ resource "aws_security_group_rule" "tap" {
   security_group_id        = data.terraform_remote_state.net.outputs.node_sg
   source_security_group_id = module.eks.cluster_security_group_id
 }
-''')
+"""
+    )
     tap = _tap(scan([str(tmp_path)]))
     assert tap.status == "unknown"
     assert "aws_security_group_rule.tap might allow it" in tap.reason
@@ -34,10 +37,10 @@ resource "aws_security_group_rule" "tap" {
 
 def test_extra_group_id_on_nodes_is_named_without_internal_prefixes(tmp_path: Path) -> None:
     (tmp_path / "viz.yaml").write_text(TAP)
-    groups = '''
+    groups = """
   eks_managed_node_groups = {
     default = { vpc_security_group_ids = ["sg-0abc", var.extra_sg] }
-  }'''
+  }"""
     (tmp_path / "main.tf").write_text(eks_module("~> 20.0", node_groups=groups) + 'variable "extra_sg" {}\n')
     tap = _tap(scan([str(tmp_path)]))
     assert tap.status == "unknown"
@@ -48,7 +51,7 @@ def test_extra_group_id_on_nodes_is_named_without_internal_prefixes(tmp_path: Pa
 
 def test_fix_points_at_the_existing_rules_map(tmp_path: Path) -> None:
     (tmp_path / "viz.yaml").write_text(TAP)
-    extra = '''
+    extra = """
   node_security_group_additional_rules = {
     ingress_x = {
       protocol = "tcp"
@@ -57,7 +60,7 @@ def test_fix_points_at_the_existing_rules_map(tmp_path: Path) -> None:
       type = "ingress"
       source_cluster_security_group = true
     }
-  }'''
+  }"""
     text = eks_module("~> 20.0", extra=extra)
     (tmp_path / "main.tf").write_text(text)
     report = scan([str(tmp_path)])

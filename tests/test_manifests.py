@@ -52,7 +52,9 @@ def test_named_target_port_resolves_against_the_selected_workload(tmp_path: Path
 
 
 def test_named_port_missing_from_the_pods_is_unknown_with_the_reason(tmp_path: Path) -> None:
-    (tmp_path / "tap.yaml").write_text(TAP.replace("name: apiserver, containerPort", "name: api, containerPort"))
+    (tmp_path / "tap.yaml").write_text(
+        TAP.replace("name: apiserver, containerPort", "name: api, containerPort")
+    )
     p = _paths(scan([str(tmp_path)]))["v1alpha1.tap.linkerd.io"]
     assert p.status == "unknown" and p.target_port is None
     assert "no container of Deployment tap declares a port named 'apiserver'" in p.reason
@@ -109,15 +111,39 @@ webhooks:
 
 def test_kubectl_list_json_crd_conversion_and_host_network(tmp_path: Path) -> None:
     items = [
-        {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-         "metadata": {"name": "widgets.example.com"},
-         "spec": {"conversion": {"strategy": "Webhook", "webhook": {"clientConfig": {
-             "service": {"name": "conv", "namespace": "sys", "port": 443}}}}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "conv", "namespace": "sys"},
-         "spec": {"selector": {"app": "conv"}, "ports": [{"port": 443, "targetPort": "https"}]}},
-        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "conv", "namespace": "sys"},
-         "spec": {"template": {"metadata": {"labels": {"app": "conv"}}, "spec": {
-             "hostNetwork": True, "containers": [{"name": "c", "ports": [{"name": "https", "containerPort": 10260}]}]}}}},
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {
+                "conversion": {
+                    "strategy": "Webhook",
+                    "webhook": {
+                        "clientConfig": {"service": {"name": "conv", "namespace": "sys", "port": 443}}
+                    },
+                }
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "conv", "namespace": "sys"},
+            "spec": {"selector": {"app": "conv"}, "ports": [{"port": 443, "targetPort": "https"}]},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": {"name": "conv", "namespace": "sys"},
+            "spec": {
+                "template": {
+                    "metadata": {"labels": {"app": "conv"}},
+                    "spec": {
+                        "hostNetwork": True,
+                        "containers": [{"name": "c", "ports": [{"name": "https", "containerPort": 10260}]}],
+                    },
+                }
+            },
+        },
     ]
     (tmp_path / "list.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     p = _paths(scan([str(tmp_path)]))["widgets.example.com"]
@@ -149,8 +175,11 @@ spec: {containers: [{name: c, ports: [{containerPort: 2, name: two}]}]}
 
 def test_objects_without_namespace_take_the_default_namespace_option(tmp_path: Path) -> None:
     (tmp_path / "tap.yaml").write_text(TAP.replace("namespace: linkerd-viz}", "}"))
-    (tmp_path / "tap.yaml").write_text((tmp_path / "tap.yaml").read_text().replace(
-        "service: {name: tap, }", "service: {name: tap, namespace: linkerd-viz}"))
+    (tmp_path / "tap.yaml").write_text(
+        (tmp_path / "tap.yaml")
+        .read_text()
+        .replace("service: {name: tap, }", "service: {name: tap, namespace: linkerd-viz}")
+    )
     assert _paths(scan([str(tmp_path)]))["v1alpha1.tap.linkerd.io"].target_port is None
     assert _paths(scan([str(tmp_path)], "linkerd-viz"))["v1alpha1.tap.linkerd.io"].target_port == 8089
 

@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from vizdoctor import __version__
-from vizdoctor.commands import scan
+from vizdoctor.commands import check, explain, probe, scan
 from vizdoctor.sources.loader import NoInput
 
-COMMANDS = [scan]
+COMMANDS = [scan, check, explain, probe]
 
 
 class UsageError(Exception):

@@ -116,6 +116,20 @@ class CannotRead:
     message: str
 
 
+@dataclass(frozen=True)
+class CertSummary:
+    """The public facts of a serving certificate read from a TLS Secret; nothing else of the Secret is kept."""
+
+    secret: str  # "namespace/name" it was read from
+    subject: str | None = None
+    dns_names: tuple[str, ...] = ()
+    not_after: str | None = None  # ISO 8601, UTC
+    # verified against the caBundle of the object that trusts it; None: not compared (no caBundle)
+    signed_by_ca_bundle: bool | None = None
+    unreadable: str | None = None  # why it could not be checked (not found, forbidden, no X.509 parser)
+    missing: bool = False  # the Secret does not exist (a failure, not a gap in what vizdoctor could read)
+
+
 @dataclass
 class LiveState:
     """What `check` read from a cluster, beyond the objects turned into the inventory."""
@@ -125,6 +139,9 @@ class LiveState:
     # kind -> items exactly as the API returned them (with `kind` filled in), for live-only checks
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     cannot_read: list[CannotRead] = field(default_factory=list)
+    viz_namespace: str | None = None  # where Linkerd viz runs; None: not installed (or not found)
+    linkerd_namespace: str | None = None  # the Linkerd control plane's namespace; None: not installed
+    certificates: dict[str, CertSummary] = field(default_factory=dict)  # keyed by "namespace/secret"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from vizdoctor.commands.output import add_output_options, write_report
-from vizdoctor.report import scan
+from vizdoctor.exposure.values import add_values_file
+from vizdoctor.report import analyse
+from vizdoctor.sources.loader import load
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,10 +25,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="default",
         help="namespace of objects that name none (like kubectl apply; default: default)",
     )
+    p.add_argument(
+        "--values",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Helm values file of ingress-nginx (controller.allowSnippetAnnotations, controller.config.*, "
+        "controller.image.tag) or linkerd-viz (dashboard.enforcedHostRegexp); repeatable",
+    )
     add_output_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = scan(list(args.paths), args.namespace)
-    return write_report(report, args)
+    inv = load(list(args.paths), args.namespace)
+    for path in args.values:
+        add_values_file(inv, path)
+    return write_report(analyse("scan", inv), args)

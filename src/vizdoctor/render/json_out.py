@@ -7,6 +7,7 @@ from typing import Any
 
 from vizdoctor.findings import Finding, Fix
 from vizdoctor.location import Location
+from vizdoctor.model import LiveState
 from vizdoctor.paths import ControlPlanePath
 from vizdoctor.report import Report
 
@@ -65,6 +66,30 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "hint_url": f.hint_url,
         "docs": f.docs_url,
         "fix": _fix(f.fix),
+        "extra": dict(f.extra),  # e.g. `cause` (the explain cause id) for live findings
+    }
+
+
+def _live(live: LiveState | None) -> dict[str, Any] | None:
+    """`vizdoctor check` only: the cluster read and what could not be read."""
+    if live is None:
+        return None
+    return {
+        "context": live.context,
+        "server": live.server,
+        "objects": {kind: len(items) for kind, items in live.objects.items()},
+        "cannot_read": [
+            {
+                "kind": c.kind,
+                "group": c.group,
+                "resource": c.resource,
+                "status": c.status,
+                "message": c.message,
+            }
+            for c in live.cannot_read
+        ],
+        "viz_namespace": live.viz_namespace,
+        "linkerd_namespace": live.linkerd_namespace,
     }
 
 
@@ -90,6 +115,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                 for c in inv.network.clusters
             ],
         },
+        "live": _live(inv.live),
         "paths": [path_dict(p) for p in report.paths],
         "findings": [finding_dict(f) for f in report.findings],
         "fixes": [

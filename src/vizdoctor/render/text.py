@@ -48,6 +48,13 @@ def _finding(console: Console, f: Finding, show_fix: bool = True) -> None:
         _detail(console, "  " + f.fix.terraform.replace("\n", "\n  "), "cyan")
 
 
+def _source(report: Report) -> str:
+    live = report.inventory.live
+    if live is None:
+        return f"{report.inventory.files_read} files"
+    return f"cluster {live.context} ({live.server})"
+
+
 def render(report: Report, out: IO[str] | None = None, color: bool | None = None) -> None:
     console = Console(
         file=out,
@@ -62,7 +69,7 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
     clusters = ", ".join(f"{c.name} ({c.kind})" for c in inv.network.clusters) or "none"
     console.print(
         Text(
-            f"vizdoctor {report.command}: {inv.files_read} files, {inv.objects_read} Kubernetes "
+            f"vizdoctor {report.command}: {_source(report)}, {inv.objects_read} Kubernetes "
             f"objects, {len(report.paths)} control-plane paths; cluster network: {clusters}"
         )
     )
@@ -75,7 +82,8 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
     _line(
         console,
         "ok" if ok_inputs else "warning",
-        f"{inv.files_read} files read" + ("" if ok_inputs else f", {len(by_cat['inputs'])} with problems"),
+        (f"{_source(report)} read" if inv.live else f"{inv.files_read} files read")
+        + ("" if ok_inputs else f", {len(by_cat['inputs'])} with problems"),
     )
     for f in by_cat.pop("inputs", []):
         _finding(console, f)

@@ -198,6 +198,8 @@ def _add_object(
         )
     elif kind in _WORKLOAD_TEMPLATES or kind == "Pod":
         if kind == "Pod":
+            if _get(doc, "status", "phase") in ("Succeeded", "Failed"):
+                return  # finished pods serve nothing (live clusters)
             pod_meta, pod_spec = doc.get("metadata") or {}, spec
         else:
             template = _get(doc, *_WORKLOAD_TEMPLATES[kind]) or {}
@@ -214,9 +216,14 @@ def _add_object(
                         p.get("protocol", "TCP"),
                     )
                 )
-        inv.workloads.append(
-            Workload(kind, namespace, name, labels, ports, bool(pod_spec.get("hostNetwork", False)), loc)
+        workload = Workload(
+            kind, namespace, name, labels, ports, bool(pod_spec.get("hostNetwork", False)), loc
         )
+        if kind == "Pod":  # live Pods: where they run
+            node, ip = pod_spec.get("nodeName"), _get(doc, "status", "podIP")
+            workload.node_name = str(node) if node else None
+            workload.pod_ip = str(ip) if ip else None
+        inv.workloads.append(workload)
     elif kind == "APIService":
         svc = spec.get("service")
         if isinstance(svc, dict):

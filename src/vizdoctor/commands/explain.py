@@ -1,0 +1,51 @@
+"""`vizdoctor explain TEXT...`: paste an error message, get its cause and the next step, offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vizdoctor.explain import classify, render_json, render_text
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "explain",
+        help="explain a pasted error message (dashboard banner, linkerd check, kubectl, apiserver log)",
+        description="Classify an error message about a webhook or aggregated API (the viz dashboard's "
+        "`Websocket close error [1011 ...]` banner, a `linkerd check` block, a kubectl `failed calling webhook` "
+        "error, an apiserver log line, an APIService condition) and print its cause, what the text shows (pod IP "
+        "and port, object, routing) and the next steps. Works offline. Exit status: 0 cause found, 1 unknown, "
+        "2 no input.",
+    )
+    p.add_argument(
+        "text",
+        nargs="*",
+        metavar="TEXT",
+        help="the error message (several arguments are joined with spaces); - reads standard input",
+    )
+    p.add_argument("-o", "--format", choices=("text", "json"), default="text", help="output format")
+    p.set_defaults(run=run)
+
+
+def _read_stdin() -> str:
+    data: bytes = sys.stdin.buffer.read()
+    return data.decode("utf-8", errors="replace")
+
+
+def run(args: argparse.Namespace) -> int:
+    parts = [_read_stdin() if t == "-" else t for t in args.text]
+    text = " ".join(parts)
+    if not text.strip():
+        print(
+            "vizdoctor explain: nothing to explain: give the error message as arguments, or - to read it from "
+            "standard input",
+            file=sys.stderr,
+        )
+        return 2
+    explanation = classify(text)
+    if args.format == "json":
+        sys.stdout.write(render_json(explanation))
+    else:
+        render_text(explanation, sys.stdout)
+    return 1 if explanation.cause == "unknown" else 0

@@ -1,0 +1,118 @@
+"""`vizdoctor probe URL`: load the dashboard, open its /api/tap websocket, send a tap like the web UI,
+optionally hold an idle socket; explain each failure (docs/probe.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vizdoctor.probe import ProbeOptions, ProbeUsageError, run_probe
+from vizdoctor.probe.render import render_json, render_text
+from vizdoctor.probe.transport import parse_header, parse_resolve
+
+
+def _positive(value: str) -> float:
+    try:
+        f = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if f < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value!r}")
+    return f
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "probe",
+        help="do what the dashboard does (page, /api/tap websocket, tap request, idle socket) and explain failures",
+        description="Open the Linkerd viz dashboard the way a browser does, through whatever proxy serves it: "
+        "GET the page, open the /api/tap websocket with the browser's Origin, send the web UI's tap request "
+        "and read the answer, and with --idle time how long the path keeps an idle websocket. Each step "
+        "prints √ ‼ or × with the cause and the fix. Exit 0 when no step fails, 1 when one does, 2 when the "
+        "URL cannot be reached at all.",
+    )
+    p.add_argument(
+        "url", metavar="URL", help="the dashboard URL a browser opens, e.g. https://dashboard.example.com/"
+    )
+    p.add_argument(
+        "--resource",
+        default="deployment/web",
+        help="what to tap, KIND/NAME like the dashboard's form (deploy/NAME, pod/NAME, ns/NAME; default: deployment/web)",
+    )
+    p.add_argument(
+        "-n", "--namespace", default="linkerd-viz", help="namespace of --resource (default: linkerd-viz)"
+    )
+    p.add_argument("--user", metavar="USER:PASS", help="basic auth credentials, sent on every request")
+    p.add_argument(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar="'Name: value'",
+        help="extra request header for every request (repeatable), e.g. a session cookie",
+    )
+    p.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
+    p.add_argument(
+        "--timeout", type=_positive, default=10.0, help="seconds for each connect/answer (default 10)"
+    )
+    p.add_argument(
+        "--origin",
+        help="Origin to send on the websocket (default: the page's scheme://host[:port], as a browser does; "
+        "'' sends none)",
+    )
+    p.add_argument(
+        "--tap-seconds",
+        type=_positive,
+        default=3.0,
+        help="how long to read the tap stream (default 3)",
+    )
+    p.add_argument(
+        "--idle",
+        type=_positive,
+        default=0.0,
+        metavar="SECONDS",
+        help="also hold a websocket idle this long and report when and how the proxy cuts it (ingress-nginx "
+        "and ALB default: 60 s, so use 70 to see it)",
+    )
+    p.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="HOST:PORT:ADDRESS",
+        help="connect to ADDRESS for HOST:PORT, keeping Host, SNI and Origin (like curl; repeatable)",
+    )
+    p.add_argument("-o", "--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output (default: only on a terminal)",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        opts = ProbeOptions(
+            url=args.url,
+            resource=args.resource,
+            namespace=args.namespace,
+            user=args.user,
+            headers=[parse_header(h) for h in args.header],
+            insecure=args.insecure,
+            timeout=args.timeout,
+            origin=args.origin,
+            idle=args.idle,
+            tap_seconds=args.tap_seconds,
+            resolve=parse_resolve(args.resolve),
+        )
+        result = run_probe(opts)
+    except ProbeUsageError as exc:
+        print(f"vizdoctor: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        sys.stdout.write(render_json(result, opts))
+    else:
+        color = {"auto": None, "always": True, "never": False}[args.color]
+        render_text(result, opts, sys.stdout, color)
+    return result.exit_code

@@ -1,0 +1,562 @@
+"""A live cluster -> inventory, for `vizdoctor check`.
+
+Uses the official `kubernetes` client and its config loaders (kubeconfig with any auth the client supports,
+exec credential plugins such as `aws eks get-token` included; in-cluster service account). Read-only: every
+request is a GET. Each kind is listed once, in pages of 500 (`limit` + `continue`), as raw JSON, and fed
+to `manifests.add_document`, so the inventory is the one `scan` builds and every check works unchanged;
+the raw items stay in `LiveState.objects` for the live-only checks.
+
+Of Secrets, only the TLS Secrets of the tap API server and Linkerd's webhooks are read, one GET each, and
+only their public certificate (`tls.crt`) is parsed: subject, DNS names and notAfter are kept, and whether
+the caBundle that must trust it does. Nothing else of a Secret is kept or printed.
+
+A kind the credentials may not list (403) or that does not answer in time becomes a `CannotRead`; the run
+goes on. An API server that cannot be reached at all (connection refused, DNS, TLS, rejected credentials)
+raises `ClusterUnreachable` (exit 2, one line).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib.util
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from vizdoctor.knowledge import linkerd
+from vizdoctor.location import Location
+from vizdoctor.model import CannotRead, CertSummary, Inventory, LiveState
+from vizdoctor.sources import manifests
+
+PAGE_SIZE = 500
+PER_CALL_TIMEOUT = 10.0  # seconds; never more than what is left of the overall deadline
+DEFAULT_TIMEOUT = 30.0
+DEADLINE_EXCEEDED = "deadline exceeded"
+
+
+class ClusterUnreachable(Exception):
+    """The API server cannot be used at all (exit 2 with this message)."""
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    group: str  # "" for the core group
+    version: str
+    resource: str  # plural, as RBAC names it
+    api: str  # kubernetes.client class
+    method: str  # its list method (all namespaces)
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+# In the order they are read: what decides the control-plane paths first, so that a deadline costs the
+# least important kinds.
+KINDS: tuple[KindSpec, ...] = (
+    KindSpec(
+        "APIService",
+        "apiregistration.k8s.io",
+        "v1",
+        "apiservices",
+        "ApiregistrationV1Api",
+        "list_api_service",
+    ),
+    KindSpec(
+        "MutatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+        "v1",
+        "mutatingwebhookconfigurations",
+        "AdmissionregistrationV1Api",
+        "list_mutating_webhook_configuration",
+    ),
+    KindSpec(
+        "ValidatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+        "AdmissionregistrationV1Api",
+        "list_validating_webhook_configuration",
+    ),
+    KindSpec("Namespace", "", "v1", "namespaces", "CoreV1Api", "list_namespace"),
+    KindSpec("Service", "", "v1", "services", "CoreV1Api", "list_service_for_all_namespaces"),
+    KindSpec(
+        "EndpointSlice",
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        "DiscoveryV1Api",
+        "list_endpoint_slice_for_all_namespaces",
+    ),
+    KindSpec("Pod", "", "v1", "pods", "CoreV1Api", "list_pod_for_all_namespaces"),
+    KindSpec("Node", "", "v1", "nodes", "CoreV1Api", "list_node"),
+    KindSpec("Deployment", "apps", "v1", "deployments", "AppsV1Api", "list_deployment_for_all_namespaces"),
+    KindSpec("DaemonSet", "apps", "v1", "daemonsets", "AppsV1Api", "list_daemon_set_for_all_namespaces"),
+    KindSpec(
+        "StatefulSet", "apps", "v1", "statefulsets", "AppsV1Api", "list_stateful_set_for_all_namespaces"
+    ),
+    KindSpec(
+        "ClusterRole",
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterroles",
+        "RbacAuthorizationV1Api",
+        "list_cluster_role",
+    ),
+    KindSpec(
+        "ClusterRoleBinding",
+        "rbac.authorization.k8s.io",
+        "v1",
+        "clusterrolebindings",
+        "RbacAuthorizationV1Api",
+        "list_cluster_role_binding",
+    ),
+    KindSpec(
+        "CustomResourceDefinition",
+        "apiextensions.k8s.io",
+        "v1",
+        "customresourcedefinitions",
+        "ApiextensionsV1Api",
+        "list_custom_resource_definition",
+    ),
+)
+SECRET = KindSpec("Secret", "", "v1", "secrets", "CoreV1Api", "read_namespaced_secret")
+
+
+@dataclass
+class KubeOptions:
+    kubeconfig: str | None = None
+    context: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    viz_namespace: str | None = None
+    linkerd_namespace: str | None = None
+
+
+class _Deadline(Exception):
+    pass
+
+
+class _LogCollector(logging.Handler):
+    """The client reports exec-plugin failures through `logging.error`; keep them for the error message."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _in_cluster_only(opts: KubeOptions) -> bool:
+    if opts.kubeconfig or opts.context or os.environ.get("KUBECONFIG"):
+        return False
+    return not Path("~/.kube/config").expanduser().exists() and bool(
+        os.environ.get("KUBERNETES_SERVICE_HOST")
+    )
+
+
+def _connect(opts: KubeOptions) -> tuple[Any, str]:
+    """(ApiClient, context name). The kubeconfig is never written (persist_config=False)."""
+    import urllib3
+    from kubernetes import client
+    from kubernetes import config as k8s_config
+    from kubernetes.config.config_exception import ConfigException
+
+    config: Any = k8s_config  # untyped functions in some releases of the client
+
+    cfg = type.__call__(client.Configuration)  # a fresh one, not a copy of the process default
+    # One quick retry for a dropped connection; none for read timeouts (the deadline must hold).
+    cfg.retries = urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0)
+    try:
+        if _in_cluster_only(opts):
+            config.load_incluster_config(client_configuration=cfg)
+            return client.ApiClient(configuration=cfg), "in-cluster"
+        path = opts.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        first = path.split(os.pathsep)[0]
+        if not Path(first).expanduser().exists():
+            raise ClusterUnreachable(
+                f"kubeconfig {first} does not exist (use --kubeconfig, KUBECONFIG, or run inside a pod)"
+            )
+        contexts, active = config.list_kube_config_contexts(config_file=path)
+        name = opts.context or (active or {}).get("name")
+        if opts.context and not any(c.get("name") == opts.context for c in contexts or []):
+            have = ", ".join(str(c.get("name")) for c in contexts or []) or "none"
+            raise ClusterUnreachable(f"context {opts.context!r} is not in {path} (it has {have})")
+        api = config.new_client_from_config(
+            config_file=path, context=opts.context, persist_config=False, client_configuration=cfg
+        )
+        return api, str(name or "?")
+    except ConfigException as exc:
+        raise ClusterUnreachable(f"cannot load the cluster configuration: {exc}") from exc
+
+
+def _with_deadline(fn: Callable[[], Any], seconds: float, what: str) -> Any:
+    """Run fn in a thread so a hanging credential plugin cannot hang vizdoctor."""
+    box: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            box.append((True, fn()))
+        except BaseException as exc:
+            box.append((False, exc))
+
+    t = threading.Thread(target=target, name="vizdoctor-kubeconfig", daemon=True)
+    t.start()
+    t.join(max(seconds, 0.1))
+    if not box:
+        raise ClusterUnreachable(f"{what} did not finish within the --timeout of {seconds:g}s")
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _status_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            doc = json.loads(body)
+            if isinstance(doc, dict) and doc.get("message"):
+                return str(doc["message"])
+        except (ValueError, TypeError):
+            pass
+    return f"{getattr(exc, 'status', '?')} {getattr(exc, 'reason', '') or ''}".strip()
+
+
+class _Reader:
+    def __init__(self, api: Any, opts: KubeOptions, deadline: float, logs: _LogCollector) -> None:
+        self.api = api
+        self.opts = opts
+        self.deadline = deadline
+        self.logs = logs
+        self.read_any = False
+
+    def _timeout(self) -> float:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0.05:
+            raise _Deadline
+        return min(PER_CALL_TIMEOUT, remaining)
+
+    def _call(self, spec: KindSpec, **kwargs: Any) -> Any:
+        """One GET; returns the decoded JSON. Raises _Deadline, ClusterUnreachable or CannotRead-worthy errors."""
+        from kubernetes import client
+
+        timeout = self._timeout()
+        method = getattr(getattr(client, spec.api)(self.api), spec.method)
+        try:
+            resp = method(_preload_content=False, _request_timeout=timeout, **kwargs)
+            data = resp.data
+            release = getattr(resp, "release_conn", None)
+            if release is not None:
+                release()
+            return json.loads(data)
+        except client.ApiException as exc:
+            if exc.status == 401:
+                why = "; ".join(self.logs.messages[-2:])
+                raise ClusterUnreachable(
+                    f"the API server at {self.api.configuration.host} rejected the credentials (401 Unauthorized)"
+                    + (f": {why}" if why else "")
+                ) from exc
+            if not exc.status:  # the client's wrapper for TLS errors
+                raise ClusterUnreachable(
+                    f"cannot talk to the API server at {self.api.configuration.host}: "
+                    + " ".join(str(exc.reason).split())
+                ) from exc
+            raise
+        except Exception as exc:
+            if self._is_timeout(exc):
+                if self.deadline - time.monotonic() <= 0.05:
+                    raise _Deadline from exc
+                raise TimeoutError(f"no answer within {timeout:g}s") from exc
+            if self._is_transport(exc):
+                reason = getattr(exc, "reason", None) or exc
+                msg = f"cannot reach the API server at {self.api.configuration.host}: {_short(reason)}"
+                if not self.read_any:
+                    raise ClusterUnreachable(msg) from exc
+                raise ConnectionError(msg) from exc
+            raise
+
+    @staticmethod
+    def _is_timeout(exc: BaseException) -> bool:
+        import urllib3
+
+        reason = getattr(exc, "reason", None)
+        return isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError) or isinstance(
+            reason, urllib3.exceptions.ReadTimeoutError
+        )
+
+    @staticmethod
+    def _is_transport(exc: BaseException) -> bool:
+        import urllib3
+
+        return isinstance(exc, urllib3.exceptions.HTTPError | OSError)
+
+    def list_kind(self, spec: KindSpec) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"limit": PAGE_SIZE}
+            if token:
+                kwargs["_continue"] = token
+            doc = self._call(spec, **kwargs)
+            if not isinstance(doc, dict):
+                raise ValueError(f"the answer to the {spec.resource} list is not a list object")
+            page = doc.get("items") or []
+            items.extend(i for i in page if isinstance(i, dict))
+            token = (doc.get("metadata") or {}).get("continue") or None
+            if not token:
+                break
+        self.read_any = True
+        for item in items:
+            item["kind"] = spec.kind  # list items carry neither kind nor apiVersion
+            item["apiVersion"] = spec.api_version
+            meta = item.get("metadata")
+            if isinstance(meta, dict):
+                meta.pop("managedFields", None)
+        return items
+
+    def tls_certificate(self, namespace: str, name: str) -> bytes | None:
+        """The public `tls.crt` of one Secret (None: no such Secret); nothing else of it leaves here."""
+        from kubernetes import client
+
+        try:
+            doc = self._call(SECRET, name=name, namespace=namespace)
+        except client.ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+        data = doc.get("data") if isinstance(doc, dict) else None
+        crt = data.get("tls.crt") if isinstance(data, dict) else None
+        del doc, data  # drop the rest of the Secret at once
+        if not isinstance(crt, str):
+            return b""
+        try:
+            return base64.b64decode(crt, validate=True)
+        except (binascii.Error, ValueError):
+            return b""
+
+
+def _short(reason: object) -> str:
+    text = " ".join(str(reason).split())
+    # urllib3 prefixes its errors with the connection object: keep the part after the last "): "
+    if "Failed to establish a new connection: " in text:
+        text = text.split("Failed to establish a new connection: ", 1)[1]
+    return text[:300]
+
+
+def _b64_pem(value: Any) -> bytes | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+NO_X509 = (
+    "the Python package `cryptography` is not installed, so vizdoctor cannot parse X.509 certificates "
+    "(pip install cryptography)"
+)
+
+
+def have_x509() -> bool:
+    return importlib.util.find_spec("cryptography") is not None
+
+
+def summarize_certificate(secret: str, pem: bytes, ca_bundle: bytes | None) -> CertSummary:
+    """Parse a PEM serving certificate (leaf first, then any intermediates) into its public facts."""
+    try:
+        from cryptography import x509
+    except ImportError:
+        return CertSummary(secret, unreadable=NO_X509)
+    if not pem:
+        return CertSummary(secret, unreadable="the Secret has no tls.crt")
+    try:
+        chain = x509.load_pem_x509_certificates(pem)
+    except ValueError as exc:
+        return CertSummary(secret, unreadable=f"tls.crt is not a PEM certificate ({exc})")
+    leaf = chain[0]
+    try:
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        dns = tuple(san.get_values_for_type(x509.DNSName))
+    except x509.ExtensionNotFound:
+        dns = ()
+    not_after = leaf.not_valid_after_utc
+    signed: bool | None = None
+    if ca_bundle:
+        try:
+            anchors = x509.load_pem_x509_certificates(ca_bundle)
+        except ValueError:
+            anchors = []
+        signed = _chains_to(leaf, chain[1:], anchors)
+    return CertSummary(
+        secret,
+        subject=leaf.subject.rfc4514_string(),
+        dns_names=dns,
+        not_after=not_after.astimezone(UTC).isoformat(),
+        signed_by_ca_bundle=signed,
+    )
+
+
+def _chains_to(leaf: Any, intermediates: list[Any], anchors: list[Any]) -> bool:
+    """Whether the leaf is one of the anchors, or is signed (through the intermediates) by one."""
+    current = leaf
+    for _ in range(5):
+        if any(current == a for a in anchors):
+            return True
+        for issuer in [*anchors, *intermediates]:
+            if issuer == current:
+                continue
+            try:
+                current.verify_directly_issued_by(issuer)
+            except Exception:  # ValueError, TypeError, InvalidSignature: not this issuer
+                continue
+            if any(issuer == a for a in anchors):
+                return True
+            current = issuer
+            break
+        else:
+            return False
+    return False
+
+
+def _ca_bundle_of(
+    objects: dict[str, list[dict[str, Any]]], kind: str, name: str, webhook: str | None
+) -> bytes | None:
+    for obj in objects.get(kind, []):
+        if (obj.get("metadata") or {}).get("name") != name:
+            continue
+        if webhook is None:
+            return _b64_pem((obj.get("spec") or {}).get("caBundle"))
+        for hook in obj.get("webhooks") or []:
+            if isinstance(hook, dict) and hook.get("name") == webhook:
+                return _b64_pem((hook.get("clientConfig") or {}).get("caBundle"))
+    return None
+
+
+def read_cluster(opts: KubeOptions) -> Inventory:
+    """Read the cluster into an inventory whose `live` holds everything read and everything not."""
+    deadline = time.monotonic() + opts.timeout
+    logs = _LogCollector()
+    root = logging.getLogger()
+    root.addHandler(logs)
+    try:
+        api, context = _with_deadline(lambda: _connect(opts), opts.timeout, "loading the credentials")
+        try:
+            return _read(api, context, opts, deadline, logs)
+        finally:
+            api.close()
+    finally:
+        root.removeHandler(logs)
+
+
+def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _LogCollector) -> Inventory:
+    from kubernetes import client
+
+    reader = _Reader(api, opts, deadline, logs)
+    live = LiveState(context, str(api.configuration.host))
+    for i, spec in enumerate(KINDS):
+        try:
+            items = reader.list_kind(spec)
+        except _Deadline:
+            for rest in KINDS[i:]:
+                live.cannot_read.append(
+                    CannotRead(
+                        rest.kind,
+                        rest.group,
+                        rest.resource,
+                        None,
+                        f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)",
+                    )
+                )
+            break
+        except client.ApiException as exc:
+            live.cannot_read.append(
+                CannotRead(spec.kind, spec.group, spec.resource, exc.status, _status_message(exc))
+            )
+            continue
+        except (TimeoutError, ConnectionError, ValueError) as exc:
+            live.cannot_read.append(CannotRead(spec.kind, spec.group, spec.resource, None, str(exc)))
+            continue
+        if spec.kind == "CustomResourceDefinition":  # only conversion webhooks matter; schemas are large
+            items = [
+                c
+                for c in items
+                if ((c.get("spec") or {}).get("conversion") or {}).get("strategy") == "Webhook"
+            ]
+        live.objects[spec.kind] = items
+    if not reader.read_any:
+        first = live.cannot_read[0] if live.cannot_read else None
+        why = f" ({first.status or ''} {first.message})".replace("( ", "(") if first else ""
+        raise ClusterUnreachable(
+            f"could not read anything from the API server at {live.server}{why}; "
+            "see docs/live.md for the read-only ClusterRole vizdoctor needs"
+        )
+
+    others = [o for kind in ("Service", "Deployment", "Pod") for o in live.objects.get(kind, [])]
+    namespaces = live.objects.get("Namespace") if "Namespace" in live.objects else None
+    live.viz_namespace = linkerd.find_namespace(
+        namespaces, opts.viz_namespace, linkerd.VIZ_LABEL, linkerd.VIZ_DEFAULT_NAMESPACE, others
+    )
+    live.linkerd_namespace = linkerd.find_namespace(
+        namespaces, opts.linkerd_namespace, linkerd.LINKERD_LABEL, linkerd.LINKERD_DEFAULT_NAMESPACE, others
+    )
+    _read_certificates(reader, live, opts)
+
+    inv = Inventory(live=live)
+    loc = Location(f"cluster:{context}")
+    for kind in (k.kind for k in KINDS):
+        for item in live.objects.get(kind, []):
+            manifests.add_document(item, loc, inv, "default")
+    return inv
+
+
+def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
+    from kubernetes import client
+
+    wanted: list[tuple[str, tuple[str, ...], bytes | None]] = []  # namespace, names to try, caBundle
+    if live.viz_namespace:
+        ca = _ca_bundle_of(live.objects, "APIService", linkerd.TAP_APISERVICE, None)
+        wanted.append((live.viz_namespace, linkerd.TAP_SECRETS, ca))
+    if live.linkerd_namespace:
+        for hook in linkerd.CONTROL_PLANE_WEBHOOKS:
+            ca = _ca_bundle_of(live.objects, hook.configuration_kind, hook.configuration, hook.webhook)
+            wanted.append((live.linkerd_namespace, (hook.secret(),), ca))
+    for namespace, names, ca in wanted:
+        key = f"{namespace}/{names[0]}"
+        if not have_x509():  # nothing to parse it with: do not even read the Secret
+            live.certificates[key] = CertSummary(key, unreadable=NO_X509)
+            continue
+        try:
+            for name in names:
+                pem = reader.tls_certificate(namespace, name)
+                if pem is not None:
+                    key = f"{namespace}/{name}"
+                    live.certificates[key] = summarize_certificate(key, pem, ca)
+                    break
+            else:
+                tried = " nor ".join(f"Secret {namespace}/{n}" for n in names)
+                live.certificates[key] = CertSummary(
+                    key, unreadable=f"{'neither ' if len(names) > 1 else ''}{tried} exists", missing=True
+                )
+        except _Deadline:
+            live.certificates[key] = CertSummary(
+                key, unreadable=f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)"
+            )
+        except client.ApiException as exc:
+            live.certificates[key] = CertSummary(key, unreadable=f"{exc.status}: {_status_message(exc)}")
+            if exc.status == 403:
+                live.cannot_read.append(
+                    CannotRead("Secret", "", "secrets", 403, f"Secret {key}: {_status_message(exc)}")
+                )
+        except (TimeoutError, ConnectionError, ValueError) as exc:
+            live.certificates[key] = CertSummary(key, unreadable=str(exc))
