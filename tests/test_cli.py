@@ -61,8 +61,17 @@ def test_seed_example_json_schema() -> None:
     assert finding["severity"] == "error"
     assert finding["object"] == {"kind": "APIService", "namespace": None, "name": "v1alpha1.tap.linkerd.io"}
     assert "8089" in finding["fix"]["terraform"] and "FromPort=8089" in finding["fix"]["aws_cli"]
-    assert doc["summary"] == {"error": 1, "warning": 0, "info": 0}
-    assert doc["path_summary"] == {"open": 5, "blocked": 1, "unknown": 0}
+    # the tap path, plus the seed's Ingress: Origin kept, snippet refused by ingress-nginx v1.15, no auth
+    assert doc["summary"] == {"error": 4, "warning": 1, "info": 1}
+    assert sorted(f["check"] for f in doc["findings"]) == [
+        "control-plane-unreachable",
+        "dashboard-no-tls",
+        "dashboard-origin-rejected",
+        "dashboard-snippet-disallowed",
+        "dashboard-unauthenticated",
+        "ingress-nginx-retired",
+    ]
+    assert doc["path_summary"] == {"open": 6, "blocked": 1, "unknown": 0}
 
 
 def test_sarif_output_is_valid_shape() -> None:
@@ -70,8 +79,12 @@ def test_sarif_output_is_valid_shape() -> None:
     doc = json.loads(r.stdout)
     assert doc["version"] == "2.1.0"
     results = doc["runs"][0]["results"]
-    assert [x["ruleId"] for x in results] == ["control-plane-unreachable"]
-    loc = results[0]["locations"][0]["physicalLocation"]
+    rules = {r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert {x["ruleId"] for x in results} == rules
+    assert "control-plane-unreachable" in rules and "dashboard-origin-rejected" in rules
+    tap = next(x for x in results if x["ruleId"] == "control-plane-unreachable")
+    assert tap["level"] == "error"
+    loc = tap["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"]["uri"].endswith("linkerd-viz.yaml") and loc["region"]["startLine"] > 1
 
 

@@ -11,6 +11,8 @@ from vizdoctor.model import ObjectRef
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 DOCS = "docs/checks.md"  # shipped in the repository; anchors are check ids
+# Checks documented in a page of their own.
+DOCS_PAGES = {"dashboard-": "docs/exposure.md", "ingress-nginx-retired": "docs/exposure.md"}
 
 
 @dataclass
@@ -37,4 +39,5 @@ class Finding:
 
     @property
     def docs_url(self) -> str:
-        return f"{DOCS}#{self.check}"
+        page = next((p for prefix, p in DOCS_PAGES.items() if self.check.startswith(prefix)), DOCS)
+        return f"{page}#{self.check}"

@@ -167,6 +167,7 @@ class Inventory:
     network: NetworkModel = field(default_factory=NetworkModel)
     problems: list[Problem] = field(default_factory=list)
     live: LiveState | None = None
+    default_namespace: str = "default"  # given to objects that name none (scan's -n)
     # Every object read (Secrets excepted: never kept), by kind, for checks that need more than the
     # normalised types above (Ingresses, routes, ConfigMaps, ...).
     objects: dict[str, list[RawObject]] = field(default_factory=dict)

@@ -113,23 +113,8 @@ class Objects:
 
 
 def _default_namespace(inv: Inventory) -> str:
-    """The namespace the scan gave objects that name none, learnt from the normalised Services and
-    workloads (which carry it) matched to raw objects without one; `default` when nothing tells. An
-    inventory that records it (attribute `default_namespace`) is believed first."""
-    recorded = getattr(inv, "default_namespace", None)
-    if isinstance(recorded, str) and recorded:
-        return recorded
-    services = {(s.name, s.location): s.namespace for s in inv.services.values()}
-    workloads = {(w.kind, w.name, w.location): w.namespace for w in inv.workloads}
-    for kind, raws in inv.objects.items():
-        for raw in raws:
-            if raw.namespace is not None:
-                continue
-            found = services.get((raw.name, raw.location)) if kind == "Service" else None
-            found = found or workloads.get((kind, raw.name, raw.location))
-            if found:
-                return found
-    return "default"
+    """The namespace the scan gave objects that name none (`scan -n`)."""
+    return inv.default_namespace
 
 
 def parse_duration_s(value: Any) -> float | None:

@@ -17,7 +17,26 @@ _RULES = {
     "input-unreadable": "An input file could not be parsed",
     "duplicate-rule-key": "A security-group rule key is declared more than once",
     "module-rules-ignored": "Module rules that the module will not create",
+    "apiservice-unavailable": "An APIService is not Available",
+    "webhook-no-endpoints": "A webhook's Service has no ready endpoint on its target port",
+    "cannot-read": "A kind could not be read from the cluster",
+    "aws-network-not-read": "The AWS network could not be read",
+    "dashboard-host-rejected": "The viz web pod rejects the Host the route sends",
+    "dashboard-origin-rejected": "The /api/tap websocket upgrade is refused: Host rewritten, Origin kept",
+    "dashboard-snippet-disallowed": "The route relies on a snippet the ingress controller drops or refuses",
+    "dashboard-idle-timeout": "A proxy idle timeout under one hour cuts idle Tap streams",
+    "dashboard-unauthenticated": "The dashboard is reachable from outside with no authentication",
+    "dashboard-no-tls": "The dashboard is served without TLS",
+    "ingress-nginx-retired": "ingress-nginx is retired",
 }
+
+
+def _docs(report: Report, check: str) -> str:
+    return next((f.docs_url for f in report.findings if f.check == check), f"docs/checks.md#{check}")
+
+
+def _title(report: Report, check: str) -> str:
+    return next((f.title for f in report.findings if f.check == check), check)
 
 
 def _result(f: Finding) -> dict[str, Any]:
@@ -56,8 +75,8 @@ def render(report: Report) -> str:
                             {
                                 "id": r,
                                 "name": r,
-                                "shortDescription": {"text": _RULES.get(r, r)},
-                                "helpUri": f"docs/checks.md#{r}",
+                                "shortDescription": {"text": _RULES.get(r, _title(report, r))},
+                                "helpUri": _docs(report, r),
                             }
                             for r in used
                         ],

@@ -36,7 +36,7 @@ def _header(console: Console, title: str) -> None:
     console.print("-" * len(title))
 
 
-def _finding(console: Console, f: Finding, show_fix: bool = True) -> None:
+def _finding(console: Console, f: Finding, shown: set[str], show_fix: bool = True) -> None:
     _line(console, f.severity, f.title)
     _detail(console, f.message)
     if f.hint:
@@ -46,6 +46,18 @@ def _finding(console: Console, f: Finding, show_fix: bool = True) -> None:
     if show_fix and f.fix and f.fix.terraform:
         _detail(console, f"fix{f' ({f.fix.where})' if f.fix.where else ''}:")
         _detail(console, "  " + f.fix.terraform.replace("\n", "\n  "), "cyan")
+    manifest = f.extra.get("fix_manifest")
+    if show_fix and manifest:
+        _detail(console, f"fix: {f.fix.note}" if f.fix and f.fix.note else "fix:")
+        if manifest in shown:
+            _detail(
+                console,
+                "  (the corrected manifest is printed under the first finding of this route above)",
+                "dim",
+            )
+        else:
+            shown.add(manifest)
+            _detail(console, "  " + manifest.rstrip().replace("\n", "\n  "), "cyan")
 
 
 def _source(report: Report) -> str:
@@ -66,6 +78,7 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
         markup=False,
     )
     inv = report.inventory
+    shown: set[str] = set()  # corrected manifests already printed: a route's findings share one
     clusters = ", ".join(f"{c.name} ({c.kind})" for c in inv.network.clusters) or "none"
     console.print(
         Text(
@@ -86,7 +99,7 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
         + ("" if ok_inputs else f", {len(by_cat['inputs'])} with problems"),
     )
     for f in by_cat.pop("inputs", []):
-        _finding(console, f)
+        _finding(console, f, shown)
     for c in inv.network.clusters:
         if c.why_unknown:
             _line(console, "info", f"{c.name}: network rules unknown")
@@ -107,7 +120,7 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
             why = f" (opened by {p.verdict.opened_by.name})" if p.verdict and p.verdict.opened_by else ""
             _line(console, "ok", title + why + (" [inferred]" if p.target.inferred else ""))
         elif finding is not None and finding.check in (UNREACHABLE, UNKNOWN):
-            _finding(console, finding)
+            _finding(console, finding, shown)
 
     passed: dict[str, list[str]] = {}
     for ok in report.passed:
@@ -117,7 +130,7 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
         for title in passed.get(cat, []):
             _line(console, "ok", title)
         for f in by_cat.get(cat, []):
-            _finding(console, f)
+            _finding(console, f, shown)
 
     if report.fixes:
         _header(console, "fix everything at once")

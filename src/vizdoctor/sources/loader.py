@@ -103,7 +103,7 @@ def _read_data(path: str, text: str, inv: Inventory, default_namespace: str) -> 
 
 
 def load(paths: list[str], default_namespace: str = "default", stdin: str | None = None) -> Inventory:
-    inv = Inventory()
+    inv = Inventory(default_namespace=default_namespace)
     found = discover([p for p in paths if p != "-"])
     inv.problems.extend(found.problems)
     readable = 0
