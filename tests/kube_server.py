@@ -14,6 +14,7 @@ import base64
 import copy
 import datetime as dt
 import json
+import re
 import sys
 import threading
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from vizdoctor.sources.kube import KINDS
+from vizdoctor.sources.kube import KINDS, KindSpec, exposure_kinds
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cluster"
 TOKEN = "vizdoctor-test-token"
@@ -131,13 +132,19 @@ def add_certificates(
 
 # --- the server -----------------------------------------------------------------------------------------
 
+
+def _path(k: KindSpec) -> str:
+    return f"/api/{k.version}/{k.resource}" if not k.group else f"/apis/{k.group}/{k.version}/{k.resource}"
+
+
 ROUTES: dict[str, tuple[str, str]] = {
-    (f"/api/{k.version}/{k.resource}" if not k.group else f"/apis/{k.group}/{k.version}/{k.resource}"): (
-        k.kind,
-        k.api_version,
-    )
-    for k in KINDS
+    _path(k): (k.kind, k.api_version) for k in (*KINDS, *(e for e in exposure_kinds() if not e.optional))
 }
+# Custom resources are served only when the scenario has objects of that kind (their CRD is "installed").
+OPTIONAL_ROUTES: dict[str, tuple[str, str]] = {
+    _path(k): (k.kind, k.api_version) for k in exposure_kinds() if k.optional
+}
+CONFIGMAPS = re.compile(r"^/api/v1/namespaces/([^/]+)/configmaps$")
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
@@ -226,7 +233,14 @@ class FakeKube:
             if secret is None:
                 return 404, _status(404, "NotFound", f'secrets "{name}" not found')
             return 200, secret
-        route = ROUTES.get(req.path.rstrip("/"))
+        path = req.path.rstrip("/")
+        route = ROUTES.get(path)
+        optional = OPTIONAL_ROUTES.get(path)
+        if route is None and optional is not None and optional[0] in self.objects:
+            route = optional
+        namespace = None
+        if route is None and (m := CONFIGMAPS.match(path)):
+            route, namespace = ("ConfigMap", "v1"), m.group(1)
         if route is None:
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
         kind, api_version = route
@@ -248,6 +262,8 @@ class FakeKube:
                 self.list_calls[kind] = self.list_calls.get(kind, 0) + 1
             n = self.list_calls.get(kind, 1)
         items = copy.deepcopy(self.objects.get(kind, []))
+        if namespace is not None:
+            items = [i for i in items if (i.get("metadata") or {}).get("namespace") == namespace]
         if self.mutate is not None:
             items = self.mutate(kind, n, items)
         limit = min(int(req.query.get("limit", ["500"])[0]), self.page_size)

@@ -138,7 +138,9 @@ def test_each_kind_is_listed_once_in_pages_and_only_the_tls_secrets_are_read(
         rc, _, _ = check(capsys, server, tmp_path)
     assert rc == 0
     firsts = [r.path for r in server.requests if "continue" not in r.query and "/secrets/" not in r.path]
-    assert len(firsts) == len(set(firsts)) == len(kube.KINDS)  # one list per kind, never one call per object
+    # one list per kind (the control-plane kinds and the dashboard routes), never one call per object
+    assert len(firsts) == len(set(firsts)) == len(kube.KINDS) + len(kube.exposure_kinds())
+    assert not [p for p in firsts if p.endswith("/configmaps")]  # no ingress-nginx here: no ConfigMap read
     assert all(r.query.get("limit") == ["500"] for r in server.requests if "/secrets/" not in r.path)
     pods = [r for r in server.requests if r.path == "/api/v1/pods"]
     assert len(pods) == 3 and "continue" in pods[1].query  # 9 pods in pages of 4
@@ -509,10 +511,13 @@ def test_docs_cluster_role_grants_exactly_what_check_reads() -> None:
 
     text = (ROOT / "docs" / "live.md").read_text()
     docs = list(yaml.safe_load_all(text.split("```yaml", 1)[1].split("```", 1)[0]))
-    read, tls = docs[0]["rules"], docs[1]["rules"]
+    roles = {d["metadata"]["name"]: d["rules"] for d in docs if d and d["kind"] == "ClusterRole"}
+    read, tls = roles["vizdoctor-read"], roles["vizdoctor-read-tls"]
+    ingress_config = roles["vizdoctor-read-ingress-config"]
     granted = {(g, r) for rule in read for g in rule["apiGroups"] for r in rule["resources"]}
-    assert granted == {(k.group, k.resource) for k in kube.KINDS}
+    assert granted == {(k.group, k.resource) for k in (*kube.KINDS, *kube.exposure_kinds())}
     assert all(rule["verbs"] == ["get", "list"] for rule in read)
+    assert ingress_config == [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]
     [secrets] = tls
     assert secrets["resources"] == ["secrets"] and secrets["verbs"] == ["get"]
     assert set(secrets["resourceNames"]) == {
@@ -533,3 +538,29 @@ def test_zz_every_request_of_every_scenario_was_a_get() -> None:
         pytest.skip("run with the whole module")
     assert {r.method for r in ALL_REQUESTS} == {"GET"}
     assert len(ALL_REQUESTS) > 100
+
+
+# dashboard exposure on the live cluster -----------------------------------------------------------------
+
+
+def test_live_exposure_checks_read_routes_and_the_ingress_nginx_configmap(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import yaml
+
+    objects, secrets = cluster()
+    for name in ("dashboard-ingress.yaml", "ingress-nginx.yaml"):
+        for doc in yaml.safe_load_all((ROOT / "examples" / "seed-eks" / "manifests" / name).read_text()):
+            if doc:
+                objects.setdefault(doc["kind"], []).append(doc)
+    with served(objects, secrets) as server:
+        rc, doc = check_json(capsys, server, tmp_path)
+    assert rc == 1
+    ids = {f["check"] for f in doc["findings"]}
+    # the seed's Ingress on ingress-nginx v1.15.1: snippet refused (risk level), so Origin is kept
+    assert {"dashboard-origin-rejected", "dashboard-snippet-disallowed", "dashboard-unauthenticated"} <= ids
+    requested = [r.path for r in server.requests]
+    assert "/api/v1/namespaces/ingress-nginx/configmaps" in requested  # only the controller's namespace
+    assert "/api/v1/configmaps" not in requested
+    assert "/apis/networking.k8s.io/v1/ingresses" in requested
+    assert doc["live"]["cannot_read"] == []  # absent CRDs (Traefik, Contour...) are not errors

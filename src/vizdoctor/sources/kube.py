@@ -54,6 +54,8 @@ class KindSpec:
     resource: str  # plural, as RBAC names it
     api: str  # kubernetes.client class
     method: str  # its list method (all namespaces)
+    params: tuple[tuple[str, str], ...] = ()  # fixed arguments (custom resources: group, version, plural)
+    optional: bool = False  # a custom resource whose CRD may not be installed: 404 means "none"
 
     @property
     def api_version(self) -> str:
@@ -130,6 +132,42 @@ KINDS: tuple[KindSpec, ...] = (
     ),
 )
 SECRET = KindSpec("Secret", "", "v1", "secrets", "CoreV1Api", "read_namespaced_secret")
+# ingress-nginx's ConfigMap, read only in the namespaces where a controller Deployment runs
+CONFIGMAP = KindSpec("ConfigMap", "", "v1", "configmaps", "CoreV1Api", "list_namespaced_config_map")
+_BUILTIN_LISTS = {
+    ("Ingress", "networking.k8s.io"): ("NetworkingV1Api", "list_ingress_for_all_namespaces"),
+    ("IngressClass", "networking.k8s.io"): ("NetworkingV1Api", "list_ingress_class"),
+}
+
+
+def exposure_kinds() -> tuple[KindSpec, ...]:
+    """The routes the dashboard exposure check reads (checks/exposure.py LIVE_KINDS), beyond KINDS:
+    built-in kinds through their typed list calls, custom resources through CustomObjectsApi."""
+    from vizdoctor.checks.exposure import LIVE_KINDS
+
+    have = {(k.kind, k.group) for k in KINDS}
+    out: list[KindSpec] = []
+    for kind, group, version, plural in LIVE_KINDS:
+        if (kind, group) in have or kind == "ConfigMap":
+            continue
+        builtin = _BUILTIN_LISTS.get((kind, group))
+        if builtin:
+            out.append(KindSpec(kind, group, version, plural, *builtin))
+        elif group:
+            params = (("group", group), ("version", version), ("plural", plural))
+            out.append(
+                KindSpec(
+                    kind,
+                    group,
+                    version,
+                    plural,
+                    "CustomObjectsApi",
+                    "list_cluster_custom_object",
+                    params,
+                    optional=True,
+                )
+            )
+    return tuple(out)
 
 
 @dataclass
@@ -253,7 +291,7 @@ class _Reader:
         timeout = self._timeout()
         method = getattr(getattr(client, spec.api)(self.api), spec.method)
         try:
-            resp = method(_preload_content=False, _request_timeout=timeout, **kwargs)
+            resp = method(_preload_content=False, _request_timeout=timeout, **dict(spec.params), **kwargs)
             data = resp.data
             release = getattr(resp, "release_conn", None)
             if release is not None:
@@ -300,11 +338,11 @@ class _Reader:
 
         return isinstance(exc, urllib3.exceptions.HTTPError | OSError)
 
-    def list_kind(self, spec: KindSpec) -> list[dict[str, Any]]:
+    def list_kind(self, spec: KindSpec, **extra: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         token: str | None = None
         while True:
-            kwargs: dict[str, Any] = {"limit": PAGE_SIZE}
+            kwargs: dict[str, Any] = {"limit": PAGE_SIZE, **extra}
             if token:
                 kwargs["_continue"] = token
             doc = self._call(spec, **kwargs)
@@ -494,6 +532,7 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
                 if ((c.get("spec") or {}).get("conversion") or {}).get("strategy") == "Webhook"
             ]
         live.objects[spec.kind] = items
+    _read_exposure(reader, live, opts)
     if not reader.read_any:
         first = live.cannot_read[0] if live.cannot_read else None
         why = f" ({first.status or ''} {first.message})".replace("( ", "(") if first else ""
@@ -514,10 +553,52 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
 
     inv = Inventory(live=live)
     loc = Location(f"cluster:{context}")
-    for kind in (k.kind for k in KINDS):
+    for kind in dict.fromkeys([*(k.kind for k in KINDS), *(k.kind for k in exposure_kinds()), "ConfigMap"]):
         for item in live.objects.get(kind, []):
             manifests.add_document(item, loc, inv, "default")
     return inv
+
+
+def _read_exposure(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
+    """Routes to the dashboard and the ingress controllers' settings (issue: dashboard exposure)."""
+    from kubernetes import client
+
+    def note(spec: KindSpec, status: int | None, message: str) -> None:
+        live.cannot_read.append(CannotRead(spec.kind, spec.group, spec.resource, status, message))
+
+    for spec in exposure_kinds():
+        try:
+            items = reader.list_kind(spec)
+        except _Deadline:
+            note(spec, None, f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)")
+            return
+        except client.ApiException as exc:
+            if spec.optional and exc.status == 404:
+                continue  # that CRD is not installed: no such routes
+            note(spec, exc.status, _status_message(exc))
+            continue
+        except (TimeoutError, ConnectionError, ValueError) as exc:
+            note(spec, None, str(exc))
+            continue
+        live.objects.setdefault(spec.kind, []).extend(items)
+    # ingress-nginx reads its settings from one ConfigMap in its own namespace
+    namespaces = sorted(
+        {
+            str((d.get("metadata") or {}).get("namespace"))
+            for d in live.objects.get("Deployment", []) + live.objects.get("DaemonSet", [])
+            if "ingress-nginx/controller" in json.dumps((d.get("spec") or {}).get("template") or {})
+        }
+    )
+    for ns in namespaces:
+        try:
+            live.objects.setdefault("ConfigMap", []).extend(reader.list_kind(CONFIGMAP, namespace=ns))
+        except _Deadline:
+            note(CONFIGMAP, None, f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)")
+            return
+        except client.ApiException as exc:
+            note(CONFIGMAP, exc.status, f"in namespace {ns}: {_status_message(exc)}")
+        except (TimeoutError, ConnectionError, ValueError) as exc:
+            note(CONFIGMAP, None, f"in namespace {ns}: {exc}")
 
 
 def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
