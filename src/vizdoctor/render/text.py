@@ -12,7 +12,13 @@ from vizdoctor.checks.control_plane import UNKNOWN, UNREACHABLE, describe
 from vizdoctor.findings import Finding
 from vizdoctor.report import Report
 
-GLYPH = {"ok": ("√", "green"), "error": ("×", "red"), "warning": ("‼", "yellow"), "info": ("?", "cyan")}
+GLYPH = {
+    "ok": ("√", "green"),
+    "error": ("×", "red"),
+    "warning": ("‼", "yellow"),
+    "info": ("i", "cyan"),
+    "unknown": ("?", "cyan"),  # a path the inputs cannot decide
+}
 INDENT = "    "
 
 
@@ -91,12 +97,12 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
         by_cat.setdefault(f.category, []).append(f)
 
     _header(console, "inputs")
-    ok_inputs = not by_cat.get("inputs")
+    problems = [f for f in by_cat.get("inputs", []) if f.severity != "info"]
     _line(
         console,
-        "ok" if ok_inputs else "warning",
+        "warning" if problems else "ok",
         (f"{_source(report)} read" if inv.live else f"{inv.files_read} files read")
-        + ("" if ok_inputs else f", {len(by_cat['inputs'])} with problems"),
+        + (f", {len(problems)} with problems" if problems else ""),
     )
     for f in by_cat.pop("inputs", []):
         _finding(console, f, shown)
@@ -111,6 +117,7 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
 
     _header(console, "control-plane paths")
     by_path = {str(f.extra.get("path")): f for f in by_cat.pop("control-plane paths", [])}
+    undecided = 0
     if not report.paths:
         _line(console, "info", "no APIService, webhook or conversion webhook in the inputs")
     for p in report.paths:
@@ -119,8 +126,21 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
         if p.status == "open":
             why = f" (opened by {p.verdict.opened_by.name})" if p.verdict and p.verdict.opened_by else ""
             _line(console, "ok", title + why + (" [inferred]" if p.target.inferred else ""))
-        elif finding is not None and finding.check in (UNREACHABLE, UNKNOWN):
+        elif finding is not None and finding.check == UNKNOWN:
+            # one line each: the reasons repeat when a whole input is missing
+            _line(console, "unknown", title + (" [inferred]" if p.target.inferred else ""))
+            _detail(console, f"unknown: {p.reason}", "dim")
+            undecided += 1
+        elif finding is not None and finding.check == UNREACHABLE:
             _finding(console, finding, shown)
+    if undecided:
+        _detail(
+            console,
+            f"hint: {undecided} path{'s are' if undecided > 1 else ' is'} undecided: add the missing "
+            "input named above (Terraform or plan of the cluster, the Service and its workload; with `check`, "
+            "the AWS read), see docs/checks.md#control-plane-path-unknown",
+            "dim",
+        )
 
     passed: dict[str, list[str]] = {}
     for ok in report.passed:
