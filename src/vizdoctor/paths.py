@@ -120,6 +120,11 @@ def _inferred_targets(inv: Inventory) -> list[CallTarget]:
     return out
 
 
+def _undecided(t: CallTarget, reason: str) -> ControlPlanePath:
+    """A path that ends before any Service is resolved."""
+    return ControlPlanePath(t, None, None, None, [], False, "unknown", reason)
+
+
 def build_paths(inv: Inventory) -> list[ControlPlanePath]:
     paths: list[ControlPlanePath] = []
     decider = Decider(inv.network)
@@ -130,33 +135,13 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
         if t.service is None:
             where = f"the URL {t.url}" if t.url else "no Service and no URL"
             paths.append(
-                ControlPlanePath(
-                    t,
-                    None,
-                    None,
-                    None,
-                    [],
-                    False,
-                    "unknown",
-                    f"it calls {where}, not a Service: where that lands is outside the inputs",
-                )
+                _undecided(t, f"it calls {where}, not a Service: where that lands is outside the inputs")
             )
             continue
         ref = t.service
         svc = inv.services.get((ref.namespace, ref.name))
         if svc is None:
-            paths.append(
-                ControlPlanePath(
-                    t,
-                    None,
-                    None,
-                    None,
-                    [],
-                    False,
-                    "unknown",
-                    f"Service {ref.namespace}/{ref.name} is not among the inputs",
-                )
-            )
+            paths.append(_undecided(t, f"Service {ref.namespace}/{ref.name} is not among the inputs"))
             continue
         selected = _selected(svc, by_namespace)
         sp, port, why = _resolve_port(svc, ref, selected)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from rich.console import Console
 from rich.text import Text
 
 from vizdoctor.probe.model import ProbeOptions, ProbeResult, Step
+from vizdoctor.render.console import make_console
 
 SCHEMA = "vizdoctor/v1"
 DOCS = "docs/probe.md"
@@ -98,15 +98,7 @@ def _n(count: int, word: str) -> str:
 def render_text(
     result: ProbeResult, opts: ProbeOptions, out: IO[str] | None = None, color: bool | None = None
 ) -> None:
-    console = Console(
-        file=out,
-        highlight=False,
-        no_color=color is False,
-        force_terminal=color or None,
-        soft_wrap=True,
-        emoji=False,
-        markup=False,
-    )
+    console = make_console(out, color)
 
     def detail(text: str, style: str = "") -> None:
         for ln in text.splitlines():

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from vizdoctor.checks.control_plane import UNKNOWN, UNREACHABLE, describe
 from vizdoctor.findings import Finding
+from vizdoctor.render.console import make_console
 from vizdoctor.report import Report
 
 GLYPH = {
@@ -74,15 +75,7 @@ def _source(report: Report) -> str:
 
 
 def render(report: Report, out: IO[str] | None = None, color: bool | None = None) -> None:
-    console = Console(
-        file=out,
-        highlight=False,
-        no_color=color is False,
-        force_terminal=color or None,
-        soft_wrap=True,
-        emoji=False,
-        markup=False,
-    )
+    console = make_console(out, color)
     inv = report.inventory
     shown: set[str] = set()  # corrected manifests already printed: a route's findings share one
     clusters = ", ".join(f"{c.name} ({c.kind})" for c in inv.network.clusters) or "none"

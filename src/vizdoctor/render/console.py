@@ -1,0 +1,20 @@
+"""One terminal console for every text renderer: colour only on a terminal (rich decides; NO_COLOR and
+--color are honoured), no markup or highlighting of user text."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console
+
+
+def make_console(out: IO[str] | None, color: bool | None) -> Console:
+    return Console(
+        file=out,
+        highlight=False,
+        no_color=color is False,
+        force_terminal=color or None,
+        soft_wrap=True,
+        emoji=False,
+        markup=False,
+    )
