@@ -25,6 +25,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from vizdoctor.explain import classify
+from vizdoctor.knowledge.ingress import IDLE_DEFAULTS
 from vizdoctor.probe import transport
 from vizdoctor.probe.model import ProbeOptions, ProbeUsageError, Step, StepName, Target
 from vizdoctor.probe.transport import HTTPAnswer
@@ -70,17 +71,21 @@ CLOSE_NAMES = {  # wsCloseCodes in web/app/js/components/util/TapUtils.jsx
     1014: "Bad Gateway",
     1015: "TLS Handshake",
 }
-# (seconds, who cuts an idle websocket after that long by default), from dashboard-exposure.md §1 and §4.
-KNOWN_IDLE_LIMITS = (
-    (30.0, "GCE/GKE Ingress (BackendConfig `timeoutSec` default 30 s: the longest a websocket may live)"),
-    (
-        60.0,
-        "nginx / ingress-nginx (`proxy_read_timeout` 60 s, annotation "
-        "`nginx.ingress.kubernetes.io/proxy-read-timeout`), AWS ALB idle timeout (60 s) or Kong (60 s)",
-    ),
-    (300.0, "an Envoy-based gateway (stream idle timeout 5 min: Envoy Gateway, Contour, Cilium)"),
-    (3600.0, "HAProxy (`timeout-tunnel` 1 h)"),
-)
+
+
+def _known_idle_limits() -> tuple[tuple[float, str], ...]:
+    """(seconds, who cuts an idle websocket after that long by default), from knowledge/ingress.py."""
+    who: dict[int, list[str]] = {}
+    for d in IDLE_DEFAULTS.values():
+        if d.seconds is not None:
+            kind = "the longest a websocket may live" if d.max_lifetime else "idle"
+            who.setdefault(d.seconds, []).append(
+                f"{d.implementation} ({d.seconds} s, {kind}; raise: {d.knob})"
+            )
+    return tuple((float(sec), " or ".join(names)) for sec, names in sorted(who.items()))
+
+
+KNOWN_IDLE_LIMITS = _known_idle_limits()
 
 
 def dashboard_banner(code: int, reason: str) -> str:
