@@ -3,6 +3,7 @@ with a clear message where it is absent."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,18 @@ EXAMPLE = ROOT / "examples" / "seed-eks"
 def _no_cloud_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may reach the instance metadata service or a real cloud: boto3's credential chain would."""
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    """moto's server, on the loopback address only (boto3 reaches it with endpoint_url)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
 @pytest.fixture

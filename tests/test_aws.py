@@ -14,7 +14,6 @@ import json
 import socket
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,6 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pytest
-from moto.server import ThreadedMotoServer
 
 from conftest import EXAMPLE
 from vizdoctor.model import Workload
@@ -35,15 +33,6 @@ REGION = "ap-northeast-2"
 AZ = "ap-northeast-2a"
 TAP = {"linkerd.io/extension": "viz", "component": "tap"}
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 _LOADER = botocore.loaders.create_loader()  # service models parsed once for the module, not per session

@@ -5,11 +5,9 @@ group allows 443, 10250, 8443, 9443 from the cluster security group but not 8089
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from kube_server import FakeKube, add_certificates, find, kubeconfig, load
 from test_aws import REGION, World, build
@@ -19,15 +17,6 @@ SEED_MESSAGE = (
     'failing or missing response from https://10.0.1.23:8089/apis/tap.linkerd.io/v1alpha1: Get "https://'
     '10.0.1.23:8089/apis/tap.linkerd.io/v1alpha1": dial tcp 10.0.1.23:8089: i/o timeout'
 )
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

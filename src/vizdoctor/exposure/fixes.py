@@ -30,6 +30,19 @@ AUTH_SECRET = "web-ingress-auth"  # the Linkerd docs' name (linkerd-viz.md §6.3
 PLACEHOLDER_HOST = "dashboard.example.com"
 
 
+def _envoy_basic_auth(route: Route) -> dict[str, Any]:
+    """Envoy Gateway's basic-auth policy for the dashboard route (Secret key `.htpasswd`)."""
+    return {
+        "apiVersion": "gateway.envoyproxy.io/v1alpha1",
+        "kind": "SecurityPolicy",
+        "metadata": {"name": "web-basic-auth", "namespace": route.namespace},
+        "spec": {
+            "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route.name}],
+            "basicAuth": {"users": {"name": AUTH_SECRET}},
+        },
+    }
+
+
 def go_escape(literal: str) -> str:
     """Quote a literal for RE2 (only its metacharacters: hostnames stay readable)."""
     return re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", literal)
@@ -276,23 +289,7 @@ def _gateway_extras(route: Route) -> list[str]:
         if envoy:
             parts.append(
                 "# Envoy Gateway: basic auth (Secret key `.htpasswd`); other implementations have their own policy\n"
-                + _dump(
-                    {
-                        "apiVersion": "gateway.envoyproxy.io/v1alpha1",
-                        "kind": "SecurityPolicy",
-                        "metadata": {"name": "web-basic-auth", "namespace": route.namespace},
-                        "spec": {
-                            "targetRefs": [
-                                {
-                                    "group": "gateway.networking.k8s.io",
-                                    "kind": "HTTPRoute",
-                                    "name": route.name,
-                                }
-                            ],
-                            "basicAuth": {"users": {"name": AUTH_SECRET}},
-                        },
-                    }
-                )
+                + _dump(_envoy_basic_auth(route))
             )
         else:
             parts.append(
@@ -446,19 +443,7 @@ def gateway_equivalent(route: Route) -> str:
         "# so Origin matches), and the Gateway's HTTPS listener for TLS\n" + _dump(doc),
         "# on your Gateway, spec.listeners:\n" + _dump({"listeners": [listener]}),
         "# authentication and the websocket idle timeout are implementation policies, e.g. Envoy Gateway:\n"
-        + _dump(
-            {
-                "apiVersion": "gateway.envoyproxy.io/v1alpha1",
-                "kind": "SecurityPolicy",
-                "metadata": {"name": "web-basic-auth", "namespace": route.namespace},
-                "spec": {
-                    "targetRefs": [
-                        {"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "name": route.name}
-                    ],
-                    "basicAuth": {"users": {"name": AUTH_SECRET}},
-                },
-            }
-        )
+        + _dump(_envoy_basic_auth(route))
         + "\n---\n"
         + _dump(
             {
