@@ -285,20 +285,24 @@ def test_connection_refused_on_a_clusterip_points_to_endpoints() -> None:
     )
 
 
+# The documented `explain -o json` shape, in order (README, issue text).
+JSON_KEYS = [
+    "cause",
+    "summary",
+    "port",
+    "ip",
+    "http_status",
+    "object",
+    "routing",
+    "next_steps",
+    "matched",
+    "source",
+]
+
+
 def test_json_shape_is_exact() -> None:
     d = classify(_CHECK_BLOCK).to_dict()
-    assert list(d) == [
-        "cause",
-        "summary",
-        "port",
-        "ip",
-        "http_status",
-        "object",
-        "routing",
-        "next_steps",
-        "matched",
-        "source",
-    ]
+    assert list(d) == JSON_KEYS
     assert json.loads(json.dumps(d)) == d
 
 
@@ -332,18 +336,7 @@ def test_cli_stdin_json() -> None:
     r = run("-", "--format", "json", stdin=_SEED_BLOCK)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert list(doc) == [
-        "cause",
-        "summary",
-        "port",
-        "ip",
-        "http_status",
-        "object",
-        "routing",
-        "next_steps",
-        "matched",
-        "source",
-    ]
+    assert list(doc) == JSON_KEYS
     assert doc["cause"] == "network-blocked" and doc["port"] == 8089 and doc["ip"] is None
     assert doc["object"] == {"kind": "APIService", "name": "v1alpha1.tap.linkerd.io"}
     assert doc["routing"] == "endpoint" and doc["matched"] == "i/o timeout"

@@ -252,7 +252,7 @@ def _viz(ctx: Context, live: LiveState) -> list[Finding]:
                         "reason": "NotFound",
                         "message": f"APIService {linkerd.TAP_APISERVICE} does not exist, so the tap API is not served",
                     },
-                    8089,
+                    linkerd.TAP_APISERVER_PORT,
                 )
             )
         else:

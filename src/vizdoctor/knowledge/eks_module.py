@@ -121,6 +121,25 @@ ERAS: tuple[Era, ...] = (
 # v17 worker security group (workers.tf): ingress from the cluster SG on
 # var.worker_sg_ingress_from_port (default 1025)-65535, plus 443, plus 10250 when from_port > 10250.
 V17_WORKER_FROM_PORT_DEFAULT = 1025
+V17_WORKER_RANGE_KEY = "workers_ingress_cluster"  # from_port-65535, from_port from the variable above
+V17_WORKER_RANGE_TO = 65535
+V17_HTTPS = DefaultRule(
+    "workers_ingress_cluster_https",
+    "tcp",
+    443,
+    443,
+    "cluster",
+    "Allow pods running extension API servers on port 443 to receive communication",
+)
+# only created when the range above starts above it
+V17_KUBELET = DefaultRule(
+    "workers_ingress_cluster_kubelet",
+    "tcp",
+    10250,
+    10250,
+    "cluster",
+    "Allow workers Kubelets receive communication from the cluster control plane",
+)
 
 # v21 renames (docs/UPGRADE-21.0.md); node variables keep their names.
 V21_RENAMES = {

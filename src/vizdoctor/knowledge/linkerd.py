@@ -19,6 +19,8 @@ LINKERD_DEFAULT_NAMESPACE = "linkerd"
 LINKERD_LABEL = ("linkerd.io/is-control-plane", "true")
 
 TAP_APISERVICE = "v1alpha1.tap.linkerd.io"
+# Container port `apiserver` of Deployment tap (viz/charts/linkerd-viz/templates/tap.yaml; linkerd-viz.md §1.1)
+TAP_APISERVER_PORT = 8089
 TAP_SECRETS = ("tap-k8s-tls", "linkerd-tap-tls")  # current name, then the pre-2.9 fallback
 VIZ_COMPONENTS = ("web", "tap", "metrics-api", "tap-injector")  # `viz extension pods are running`
 PROXY_CONTAINER = "linkerd-proxy"

@@ -591,39 +591,21 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
     rules: list[IngressRule] = []
     if ctx.args.get("worker_create_security_group", True) is not False:
         fp = from_port if from_port is not None else eks.V17_WORKER_FROM_PORT_DEFAULT
-        rules.append(
-            IngressRule(
-                node,
-                "tcp",
-                fp,
-                65535,
-                Peer("group", cluster),
-                "workers_ingress_cluster (module default)",
-                default=True,
-                location=ctx.loc,
-            )
-        )
-        rules.append(
-            IngressRule(
-                node,
-                "tcp",
-                443,
-                443,
-                Peer("group", cluster),
-                "workers_ingress_cluster_https (module default)",
-                default=True,
-                location=ctx.loc,
-            )
-        )
-        if fp > 10250:
+        specs = [
+            (eks.V17_WORKER_RANGE_KEY, fp, eks.V17_WORKER_RANGE_TO),
+            (eks.V17_HTTPS.key, eks.V17_HTTPS.from_port, eks.V17_HTTPS.to_port),
+        ]
+        if fp > eks.V17_KUBELET.from_port:  # otherwise the range already covers the kubelet
+            specs.append((eks.V17_KUBELET.key, eks.V17_KUBELET.from_port, eks.V17_KUBELET.to_port))
+        for key, lo, hi in specs:
             rules.append(
                 IngressRule(
                     node,
                     "tcp",
-                    10250,
-                    10250,
+                    lo,
+                    hi,
                     Peer("group", cluster),
-                    "workers_ingress_cluster_kubelet (module default)",
+                    f"{key} (module default)",
                     default=True,
                     location=ctx.loc,
                 )
