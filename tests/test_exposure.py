@@ -9,10 +9,11 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from vizdoctor.checks.exposure import CHECK_IDS, LIVE_KINDS
+from vizdoctor.checks.exposure import CHECK_IDS
 from vizdoctor.cli import main
 from vizdoctor.exposure.re2 import compile_re2
 from vizdoctor.findings import Finding
+from vizdoctor.knowledge.ingress import ROUTE_KINDS as LIVE_KINDS
 from vizdoctor.location import Location
 from vizdoctor.model import Inventory
 from vizdoctor.report import Report, analyse, scan
@@ -138,7 +139,7 @@ def test_seed_ingress_on_v1_12_defaults_snippet_refused_origin_kept(tmp_path: Pa
 def test_seed_fix_is_the_no_snippet_setup(tmp_path: Path) -> None:
     r = run(tmp_path, files=(VIZ, NGINX_112, SEED))
     f = one(r, "dashboard-origin-rejected")
-    manifest = f.extra["fix_manifest"]
+    manifest = f.fix.manifest
     assert f.fix is not None and f.fix.note and "enforcedHostRegexp" in f.fix.note
     docs = [d for d in yaml.safe_load_all(manifest) if d]
     values, ing = docs[0], docs[1]
@@ -258,7 +259,7 @@ def test_public_host_without_regex_is_rejected(tmp_path: Path) -> None:
         in f.message
     )
     assert "dashboard-origin-rejected" not in ids(r)  # no rewrite: Origin equals Host
-    assert "dashboard.example.com" in f.extra["fix_manifest"]
+    assert "dashboard.example.com" in f.fix.manifest
 
 
 def test_custom_cluster_domain_breaks_the_recipe_host(tmp_path: Path) -> None:
@@ -318,7 +319,7 @@ def test_unauthenticated_public_ingress(tmp_path: Path) -> None:
     assert ids(r) == {"dashboard-unauthenticated", "ingress-nginx-retired"}
     f = one(r, "dashboard-unauthenticated")
     assert f.severity == "error" and "every request in the mesh live" in f.message
-    fixed = yaml.safe_load(f.extra["fix_manifest"])
+    fixed = yaml.safe_load(f.fix.manifest)
     assert fixed["metadata"]["annotations"]["nginx.ingress.kubernetes.io/auth-secret"] == "web-ingress-auth"
 
 
@@ -430,7 +431,7 @@ def test_httproute_hostname_rewrite_without_origin_removal(tmp_path: Path) -> No
     assert ids(r) == {"dashboard-origin-rejected"}
     f = one(r, "dashboard-origin-rejected")
     assert "URLRewrite" in f.message and "web.linkerd-viz.svc.cluster.local" in f.message
-    fixed = [d for d in yaml.safe_load_all(f.extra["fix_manifest"]) if d]
+    fixed = [d for d in yaml.safe_load_all(f.fix.manifest) if d]
     route = next(d for d in fixed if d.get("kind") == "HTTPRoute")
     assert "filters" not in route["spec"]["rules"][0]
     # with Origin removed the recipe works
@@ -465,7 +466,7 @@ def test_httproute_without_auth_or_https_listener(tmp_path: Path) -> None:
     ]
     r = run(tmp_path, gw, httproute(), web_with(PUBLIC_REGEX))
     assert {"dashboard-unauthenticated", "dashboard-no-tls"} <= ids(r)
-    assert "SecurityPolicy" in one(r, "dashboard-unauthenticated").extra["fix_manifest"]
+    assert "SecurityPolicy" in one(r, "dashboard-unauthenticated").fix.manifest
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -501,7 +502,7 @@ spec:
 """
     r = run(tmp_path, docs, files=(VIZ,))
     assert ids(r) == {"dashboard-origin-rejected"}
-    fixed = [d for d in yaml.safe_load_all(one(r, "dashboard-origin-rejected").extra["fix_manifest"]) if d]
+    fixed = [d for d in yaml.safe_load_all(one(r, "dashboard-origin-rejected").fix.manifest) if d]
     route = next(d for d in fixed if d.get("kind") == "IngressRoute")
     assert route["spec"]["routes"][0]["middlewares"] == [{"name": "auth"}]
 
@@ -667,7 +668,7 @@ spec:
 """
     r = run(tmp_path, doc, web_with(PUBLIC_REGEX))
     assert {"dashboard-idle-timeout", "dashboard-unauthenticated", "dashboard-no-tls"} == ids(r)
-    assert all("enableWebsockets" in f.message for f in r.findings if f.check in ALL)
-    fixed = yaml.safe_load(one(r, "dashboard-no-tls").extra["fix_manifest"])
+    assert all(any("enableWebsockets" in n for n in f.notes) for f in r.findings if f.check in ALL)
+    fixed = yaml.safe_load(one(r, "dashboard-no-tls").fix.manifest)
     assert fixed["spec"]["routes"][0]["enableWebsockets"] is True
     assert fixed["spec"]["virtualhost"]["tls"] == {"secretName": "dashboard-example-com-tls"}

@@ -11,14 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from vizdoctor import __version__
-from vizdoctor.commands import check, explain, probe, scan
-from vizdoctor.sources.loader import NoInput
+from vizdoctor.commands import check, docs, explain, probe, scan
+from vizdoctor.errors import VizdoctorError
 
-COMMANDS = [scan, check, explain, probe]
-
-
-class UsageError(Exception):
-    """A command could not start (bad arguments, unreachable cluster): exit 2 with one line."""
+COMMANDS = [scan, check, explain, probe, docs]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.run(args)
         return status
-    except (NoInput, UsageError) as exc:
+    except VizdoctorError as exc:
         print(f"vizdoctor: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

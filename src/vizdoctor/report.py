@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from vizdoctor.checks import Context, Passed, run_checks
 from vizdoctor.checks.control_plane import fix_description
+from vizdoctor.exposure.values import add_values_file
 from vizdoctor.findings import SEVERITIES, Finding, Fix
 from vizdoctor.fixes import RuleSpec, make_fix, merge_ports, rule_key
 from vizdoctor.model import Inventory
@@ -75,8 +76,17 @@ def combined_fixes(paths: list[ControlPlanePath]) -> list[ClusterFix]:
     return out
 
 
-def scan(paths: list[str], default_namespace: str = "default", stdin: str | None = None) -> Report:
+def scan(
+    paths: list[str],
+    default_namespace: str = "default",
+    stdin: str | None = None,
+    values: list[str] | None = None,
+) -> Report:
+    """Read manifests and Terraform (files or folders; "-" with `stdin`) and analyse them, offline.
+    `values`: Helm values files of ingress-nginx or linkerd-viz. Raises NoInput when nothing can be analysed."""
     inv = load(paths, default_namespace, stdin)
+    for path in values or []:
+        add_values_file(inv, path)
     return analyse("scan", inv)
 
 
@@ -85,6 +95,10 @@ def analyse(command: str, inv: Inventory) -> Report:
     cp_paths = build_paths(inv)
     ctx = Context(inv, cp_paths)
     findings = run_checks(ctx)
+    return Report(command, inv, cp_paths, sort_findings(findings), combined_fixes(cp_paths), ctx.passed)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then by category and title: the order every renderer prints."""
     order = {s: i for i, s in enumerate(SEVERITIES)}
-    findings.sort(key=lambda f: (order[f.severity], f.category, f.title))
-    return Report(command, inv, cp_paths, findings, combined_fixes(cp_paths), ctx.passed)
+    return sorted(findings, key=lambda f: (order[f.severity], f.category, f.title))

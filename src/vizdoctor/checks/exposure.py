@@ -5,7 +5,7 @@ pod's Host and Origin checks and to the controller's settings.
 Check ids (category `dashboard exposure`): dashboard-host-rejected, dashboard-origin-rejected,
 dashboard-snippet-disallowed, dashboard-idle-timeout, dashboard-unauthenticated, dashboard-no-tls,
 ingress-nginx-retired. Facts: knowledge/ingress.py. Runs on manifests (`scan`) and on live objects
-(`check`, which lists LIVE_KINDS).
+(`check`, which lists knowledge.ingress.ROUTE_KINDS).
 """
 
 from __future__ import annotations
@@ -58,40 +58,6 @@ CHECK_IDS = (
     NGINX_RETIRED_ID,
 )
 
-# (kind, API group, version, plural) of every kind these checks read, for the live source to list.
-LIVE_KINDS: list[tuple[str, str, str, str]] = [
-    ("Namespace", "", "v1", "namespaces"),
-    ("Service", "", "v1", "services"),
-    ("ConfigMap", "", "v1", "configmaps"),
-    ("Deployment", "apps", "v1", "deployments"),
-    ("DaemonSet", "apps", "v1", "daemonsets"),
-    (
-        "ValidatingWebhookConfiguration",
-        "admissionregistration.k8s.io",
-        "v1",
-        "validatingwebhookconfigurations",
-    ),
-    ("Ingress", "networking.k8s.io", "v1", "ingresses"),
-    ("IngressClass", "networking.k8s.io", "v1", "ingressclasses"),
-    ("IngressClassParams", "elbv2.k8s.aws", "v1beta1", "ingressclassparams"),
-    ("BackendConfig", "cloud.google.com", "v1", "backendconfigs"),
-    ("HTTPRoute", "gateway.networking.k8s.io", "v1", "httproutes"),
-    ("Gateway", "gateway.networking.k8s.io", "v1", "gateways"),
-    ("GatewayClass", "gateway.networking.k8s.io", "v1", "gatewayclasses"),
-    ("SecurityPolicy", "gateway.envoyproxy.io", "v1alpha1", "securitypolicies"),
-    ("ClientTrafficPolicy", "gateway.envoyproxy.io", "v1alpha1", "clienttrafficpolicies"),
-    ("IngressRoute", "traefik.io", "v1alpha1", "ingressroutes"),
-    ("Middleware", "traefik.io", "v1alpha1", "middlewares"),
-    ("IngressRoute", "traefik.containo.us", "v1alpha1", "ingressroutes"),
-    ("Middleware", "traefik.containo.us", "v1alpha1", "middlewares"),
-    ("HTTPProxy", "projectcontour.io", "v1", "httpproxies"),
-    ("Mapping", "getambassador.io", "v3alpha1", "mappings"),
-    ("AuthService", "getambassador.io", "v3alpha1", "authservices"),
-    ("Host", "getambassador.io", "v3alpha1", "hosts"),
-    ("TLSContext", "getambassador.io", "v3alpha1", "tlscontexts"),
-]
-
-
 def find_routes(objs: Objects) -> list[Route]:
     targets = find_targets(objs)
     assumed: dict[tuple[str, str], WebTarget | None] = {}
@@ -141,9 +107,9 @@ def _finding(
         hint,
         object=ObjectRef(route.kind, route.namespace, route.name),
         location=route.location,
-        fix=Fix(note=note),
+        fix=Fix(note=note, manifest=manifest),
         hint_url=DOCS_EXPOSING,
-        extra={"fix_manifest": manifest, "route": str(route), "controller": route.implementation_label},
+        extra={"route": str(route), "controller": route.implementation_label},
     )
 
 
@@ -181,8 +147,7 @@ def _route_findings(ctx: Context, route: Route) -> list[Finding]:
     notes = list(dict.fromkeys([*t.notes, *route.notes]))
     if notes:
         for f in out:
-            f.message += " Also: " + "; ".join(notes) + "."
-            f.extra["notes"] = "; ".join(notes)
+            f.notes.extend(notes)
     return out
 
 
@@ -386,7 +351,7 @@ def _snippet_finding(route: Route, snippet: SnippetVerdict, manifest: str) -> Fi
         message,
         hint,
         manifest,
-        "Remove the snippet and the Host rewrite; let the web pod accept the public host (see fix_manifest).",
+        "Remove the snippet and the Host rewrite; let the web pod accept the public host (see the corrected manifest).",
     )
 
 
@@ -455,7 +420,7 @@ def _auth(ctx: Context, route: Route, manifest: str) -> list[Finding]:
             message,
             hint,
             manifest,
-            "Add authentication (or a source allowlist) in front of the dashboard, as in fix_manifest.",
+            "Add authentication (or a source allowlist) in front of the dashboard, as in the corrected manifest.",
         )
     ]
 
@@ -482,7 +447,7 @@ def _tls(ctx: Context, route: Route, manifest: str) -> list[Finding]:
             "Terminate TLS on the route (Ingress spec.tls, a Gateway HTTPS listener, "
             "alb.ingress.kubernetes.io/certificate-arn, Traefik/Contour tls).",
             manifest,
-            "Add TLS for the dashboard host, as in fix_manifest.",
+            "Add TLS for the dashboard host, as in the corrected manifest.",
         )
     ]
 
@@ -503,5 +468,5 @@ def _retired(route: Route) -> Finding:
         "Plan a move to a Gateway API implementation (or another Ingress controller); ingress2gateway copies "
         "upstream-vhost's nginx variables literally and drops snippets, so write the dashboard route by hand.",
         gateway_equivalent(route),
-        "Replace the Ingress with the HTTPRoute in fix_manifest once a Gateway API implementation runs.",
+        "Replace the Ingress with the HTTPRoute in the corrected manifest once a Gateway API implementation runs.",
     )

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
+from vizdoctor.catalogue import spec
 from vizdoctor.checks import Context
-from vizdoctor.findings import Finding
-
-_HINTS = {
-    "duplicate-rule-key": "Give every entry of node_security_group_additional_rules its own key.",
-    "module-rules-ignored": "Put the rules on the security group you pass in (node_security_group_id), or let "
-    "the module create the node security group.",
-}
+from vizdoctor.findings import Finding, new
 
 
 def check(ctx: Context) -> list[Finding]:
     return [
-        Finding(
+        new(
             n.check,
-            n.severity,
-            "terraform",
             n.message.split(";")[0],
             n.message,
-            _HINTS.get(n.check, ""),
+            spec(n.check).remediation,
+            severity=n.severity,
             location=n.location,
         )
         for n in ctx.inventory.network.notes

@@ -6,16 +6,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import time
 
 from vizdoctor.commands.output import add_output_options, write_report
-from vizdoctor.findings import SEVERITIES, Finding
-from vizdoctor.model import Inventory
-from vizdoctor.report import Report, analyse
-from vizdoctor.sources.kube import DEFAULT_TIMEOUT, ClusterUnreachable, KubeOptions, read_cluster
+from vizdoctor.live import CheckOptions, check
+from vizdoctor.report import Report
+from vizdoctor.sources.kube import DEFAULT_TIMEOUT
 
-AWS_NOT_READ = "aws-network-not-read"
-AWS_NOTE = "aws-network-note"
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -80,79 +76,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run)
 
 
-def _on_aws(inv: Inventory) -> bool:
-    nodes = inv.live.objects.get("Node", []) if inv.live else []
-    return any(str((n.get("spec") or {}).get("providerID", "")).startswith("aws://") for n in nodes)
-
-
-def _aws_network(inv: Inventory, args: argparse.Namespace) -> list[Finding]:
-    """Add the nodes' AWS network to inv.network; findings say what could not be read, and notes."""
-    wanted = args.aws if args.aws is not None else _on_aws(inv)
-    if not wanted or inv.live is None:
-        return []
-    from vizdoctor.sources.aws import read_aws_network  # boto3 is imported only when AWS is read
-
-    res = read_aws_network(
-        inv.live.objects.get("Node", []),
-        inv.live.objects.get("Pod", []),
-        cluster_name=args.cluster_name,
+def options(args: argparse.Namespace) -> CheckOptions:
+    return CheckOptions(
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        timeout=args.timeout,
+        viz_namespace=args.viz_namespace,
+        linkerd_namespace=args.linkerd_namespace,
+        aws=args.aws,
         region=args.region,
-        endpoint_url=args.aws_endpoint_url,
-        timeout=min(10.0, args.timeout),
+        cluster_name=args.cluster_name,
+        aws_endpoint_url=args.aws_endpoint_url,
+        wait=args.wait,
+        interval=args.interval,
     )
-    inv.network.merge(res.model)
-    where = f"EKS cluster {res.cluster_name or '?'} in {res.region or '?'}"
-    out = [
-        Finding(
-            AWS_NOT_READ,
-            "warning",
-            "inputs",
-            f"AWS network of {where} read",
-            f"{err}. What this leaves undecided is reported as unknown, never guessed.",
-            "Grant the IAM actions in docs/aws.md (eks:DescribeCluster, ec2:DescribeInstances, "
-            "ec2:DescribeSecurityGroups), or pass --region / --cluster-name.",
-        )
-        for err in res.errors
-    ]
-    out += [Finding(AWS_NOTE, "info", "inputs", f"AWS network of {where}", note, "") for note in res.notes]
-    return out
-
-
-def _attempt(args: argparse.Namespace) -> Report:
-    from vizdoctor.cli import UsageError  # here: cli imports this module
-
-    opts = KubeOptions(
-        args.kubeconfig, args.context, args.timeout, args.viz_namespace, args.linkerd_namespace
-    )
-    try:
-        inv = read_cluster(opts)
-    except ClusterUnreachable as exc:
-        raise UsageError(str(exc)) from exc
-    aws_findings = _aws_network(inv, args)
-    report = analyse("check", inv)
-    if aws_findings:
-        report.findings.extend(aws_findings)
-        order = {s: i for i, s in enumerate(SEVERITIES)}
-        report.findings.sort(key=lambda f: (order[f.severity], f.category, f.title))
-    return report
 
 
 def run(args: argparse.Namespace) -> int:
-    end = time.monotonic() + args.wait
-    attempt = 0
-    while True:
-        attempt += 1
-        report = _attempt(args)
-        errors = report.summary["error"]
-        remaining = end - time.monotonic()
-        if not errors or remaining <= 0:
-            break
-        pause = min(args.interval, remaining)
+    def progress(attempt: int, report: Report, pause: float) -> None:
         if args.format == "text":
+            errors = report.summary["error"]
             print(
                 f"vizdoctor check: attempt {attempt}: {errors} error{'s' if errors != 1 else ''}; "
                 f"checking again in {pause:.0f}s",
                 file=sys.stderr,
             )
-        time.sleep(pause)
-    return write_report(report, args)
+
+    return write_report(check(options(args), on_retry=progress), args)

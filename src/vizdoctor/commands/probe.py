@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vizdoctor.probe import ProbeOptions, ProbeUsageError, run_probe
+from vizdoctor.probe import ProbeOptions, run_probe
 from vizdoctor.probe.render import render_json, render_text
 from vizdoctor.probe.transport import parse_header, parse_resolve
 
@@ -92,24 +92,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        opts = ProbeOptions(
-            url=args.url,
-            resource=args.resource,
-            namespace=args.namespace,
-            user=args.user,
-            headers=[parse_header(h) for h in args.header],
-            insecure=args.insecure,
-            timeout=args.timeout,
-            origin=args.origin,
-            idle=args.idle,
-            tap_seconds=args.tap_seconds,
-            resolve=parse_resolve(args.resolve),
-        )
-        result = run_probe(opts)
-    except ProbeUsageError as exc:
-        print(f"vizdoctor: {exc}", file=sys.stderr)
-        return 2
+    opts = ProbeOptions(
+        url=args.url,
+        resource=args.resource,
+        namespace=args.namespace,
+        user=args.user,
+        headers=[parse_header(h) for h in args.header],
+        insecure=args.insecure,
+        timeout=args.timeout,
+        origin=args.origin,
+        idle=args.idle,
+        tap_seconds=args.tap_seconds,
+        resolve=parse_resolve(args.resolve),
+    )
+    result = run_probe(opts)
     if args.format == "json":
         sys.stdout.write(render_json(result, opts))
     else:

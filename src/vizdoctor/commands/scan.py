@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 
 from vizdoctor.commands.output import add_output_options, write_report
-from vizdoctor.exposure.values import add_values_file
-from vizdoctor.report import analyse
-from vizdoctor.sources.loader import load
+from vizdoctor.report import scan
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,7 +36,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    inv = load(list(args.paths), args.namespace)
-    for path in args.values:
-        add_values_file(inv, path)
-    return write_report(analyse("scan", inv), args)
+    return write_report(scan(list(args.paths), args.namespace, values=list(args.values)), args)

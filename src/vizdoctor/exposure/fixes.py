@@ -466,5 +466,5 @@ def fix_note(route: Route) -> str:
     regex = enforced_host_for(route)
     return (
         f"Set {HELM_REGEX_VALUE} (or the web arg -enforced-host) to {regex}, drop the Host rewrite and any snippet "
-        f"from {route}; the corrected manifest is in fix_manifest."
+        f"from {route}; the corrected manifest follows."
     )

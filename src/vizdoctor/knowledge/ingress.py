@@ -318,3 +318,38 @@ ENVOY_GATEWAY_HOST_HEADER_ERROR = (
     "The RequestHeaderModifier filter cannot set the Host header ... To modify the Host header use the "
     "URLRewrite or the HTTPRouteFilter filter"
 )
+
+
+# (kind, API group, version, plural) of every kind the dashboard exposure checks read, for `check` to list
+# (docs/exposure.md "What vizdoctor reads").
+ROUTE_KINDS: list[tuple[str, str, str, str]] = [
+    ("Namespace", "", "v1", "namespaces"),
+    ("Service", "", "v1", "services"),
+    ("ConfigMap", "", "v1", "configmaps"),
+    ("Deployment", "apps", "v1", "deployments"),
+    ("DaemonSet", "apps", "v1", "daemonsets"),
+    (
+        "ValidatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+        "v1",
+        "validatingwebhookconfigurations",
+    ),
+    ("Ingress", "networking.k8s.io", "v1", "ingresses"),
+    ("IngressClass", "networking.k8s.io", "v1", "ingressclasses"),
+    ("IngressClassParams", "elbv2.k8s.aws", "v1beta1", "ingressclassparams"),
+    ("BackendConfig", "cloud.google.com", "v1", "backendconfigs"),
+    ("HTTPRoute", "gateway.networking.k8s.io", "v1", "httproutes"),
+    ("Gateway", "gateway.networking.k8s.io", "v1", "gateways"),
+    ("GatewayClass", "gateway.networking.k8s.io", "v1", "gatewayclasses"),
+    ("SecurityPolicy", "gateway.envoyproxy.io", "v1alpha1", "securitypolicies"),
+    ("ClientTrafficPolicy", "gateway.envoyproxy.io", "v1alpha1", "clienttrafficpolicies"),
+    ("IngressRoute", "traefik.io", "v1alpha1", "ingressroutes"),
+    ("Middleware", "traefik.io", "v1alpha1", "middlewares"),
+    ("IngressRoute", "traefik.containo.us", "v1alpha1", "ingressroutes"),
+    ("Middleware", "traefik.containo.us", "v1alpha1", "middlewares"),
+    ("HTTPProxy", "projectcontour.io", "v1", "httpproxies"),
+    ("Mapping", "getambassador.io", "v3alpha1", "mappings"),
+    ("AuthService", "getambassador.io", "v3alpha1", "authservices"),
+    ("Host", "getambassador.io", "v3alpha1", "hosts"),
+    ("TLSContext", "getambassador.io", "v3alpha1", "tlscontexts"),
+]

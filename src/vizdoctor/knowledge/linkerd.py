@@ -85,6 +85,11 @@ CONTROL_PLANE_WEBHOOKS: tuple[ControlPlaneWebhook, ...] = (
 )
 
 
+def all_tls_secrets() -> tuple[str, ...]:
+    """Every Secret whose public certificate `check` reads (the RBAC resourceNames in docs/live.md)."""
+    return (*TAP_SECRETS, *(w.secret() for w in CONTROL_PLANE_WEBHOOKS))
+
+
 def _labels(obj: dict[str, Any]) -> dict[str, Any]:
     labels = (obj.get("metadata") or {}).get("labels")
     return labels if isinstance(labels, dict) else {}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from vizdoctor.errors import ProbeUsageError as ProbeUsageError  # re-exported
+
 StepName = Literal["page", "websocket", "tap", "idle"]
 Status = Literal["ok", "error", "warning", "skipped"]
 STEPS: tuple[StepName, ...] = ("page", "websocket", "tap", "idle")
 
 
-class ProbeUsageError(Exception):
-    """The probe cannot start or cannot reach the URL at all: one line on stderr, exit 2."""
 
 
 @dataclass(frozen=True)

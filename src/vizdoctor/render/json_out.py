@@ -21,7 +21,13 @@ def _loc(loc: Location | None) -> str | None:
 def _fix(fix: Fix | None) -> dict[str, Any] | None:
     if fix is None:
         return None
-    return {"terraform": fix.terraform, "aws_cli": fix.aws_cli, "where": _loc(fix.where), "note": fix.note}
+    return {
+        "terraform": fix.terraform,
+        "aws_cli": fix.aws_cli,
+        "where": _loc(fix.where),
+        "note": fix.note,
+        "manifest": fix.manifest,
+    }
 
 
 def path_dict(p: ControlPlanePath) -> dict[str, Any]:
@@ -61,7 +67,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         if f.object
         else None,
         "location": _loc(f.location),
-        "message": f.message,
+        "message": f.full_message,
+        "notes": list(f.notes),
         "hint": f.hint,
         "hint_url": f.hint_url,
         "docs": f.docs_url,

@@ -45,7 +45,7 @@ def _header(console: Console, title: str) -> None:
 
 def _finding(console: Console, f: Finding, shown: set[str], show_fix: bool = True) -> None:
     _line(console, f.severity, f.title)
-    _detail(console, f.message)
+    _detail(console, f.full_message)
     if f.hint:
         _detail(console, f"hint: {f.hint}", "dim")
     refs = ", ".join(u for u in (f.hint_url, f.docs_url) if u)
@@ -53,7 +53,7 @@ def _finding(console: Console, f: Finding, shown: set[str], show_fix: bool = Tru
     if show_fix and f.fix and f.fix.terraform:
         _detail(console, f"fix{f' ({f.fix.where})' if f.fix.where else ''}:")
         _detail(console, "  " + f.fix.terraform.replace("\n", "\n  "), "cyan")
-    manifest = f.extra.get("fix_manifest")
+    manifest = f.fix.manifest if f.fix else None
     if show_fix and manifest:
         _detail(console, f"fix: {f.fix.note}" if f.fix and f.fix.note else "fix:")
         if manifest in shown:

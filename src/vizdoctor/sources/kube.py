@@ -31,6 +31,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from vizdoctor.errors import ClusterUnreachable as ClusterUnreachable  # re-exported
 from vizdoctor.knowledge import linkerd
 from vizdoctor.location import Location
 from vizdoctor.model import CannotRead, CertSummary, Inventory, LiveState
@@ -42,8 +43,6 @@ DEFAULT_TIMEOUT = 30.0
 DEADLINE_EXCEEDED = "deadline exceeded"
 
 
-class ClusterUnreachable(Exception):
-    """The API server cannot be used at all (exit 2 with this message)."""
 
 
 @dataclass(frozen=True)
@@ -141,13 +140,13 @@ _BUILTIN_LISTS = {
 
 
 def exposure_kinds() -> tuple[KindSpec, ...]:
-    """The routes the dashboard exposure check reads (checks/exposure.py LIVE_KINDS), beyond KINDS:
+    """The routes the dashboard exposure check reads (knowledge.ingress.ROUTE_KINDS), beyond KINDS:
     built-in kinds through their typed list calls, custom resources through CustomObjectsApi."""
-    from vizdoctor.checks.exposure import LIVE_KINDS
+    from vizdoctor.knowledge.ingress import ROUTE_KINDS
 
     have = {(k.kind, k.group) for k in KINDS}
     out: list[KindSpec] = []
-    for kind, group, version, plural in LIVE_KINDS:
+    for kind, group, version, plural in ROUTE_KINDS:
         if (kind, group) in have or kind == "ConfigMap":
             continue
         builtin = _BUILTIN_LISTS.get((kind, group))

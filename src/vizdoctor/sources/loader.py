@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vizdoctor.errors import NoInput as NoInput  # re-exported
 from vizdoctor.model import Inventory, Problem
 from vizdoctor.sources import manifests, terraform, tfplan
 
@@ -20,8 +21,6 @@ TF_SUFFIX = ".tf"
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
 
 
-class NoInput(Exception):
-    """Nothing could be analysed (exit status 2)."""
 
 
 @dataclass

@@ -1,0 +1,104 @@
+"""`check` as a library call: read the cluster (and, on AWS, the nodes' network), then analyse.
+
+Read-only: GET requests to the API server, Describe calls to AWS. The CLI (`commands/check.py`) only
+parses arguments into `CheckOptions` and renders the `Report`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vizdoctor.findings import Finding, new
+from vizdoctor.model import Inventory
+from vizdoctor.report import Report, analyse, sort_findings
+from vizdoctor.sources.kube import DEFAULT_TIMEOUT, KubeOptions, read_cluster
+
+__all__ = ["CheckOptions", "check", "check_once"]
+
+
+@dataclass
+class CheckOptions:
+    kubeconfig: str | None = None  # default: $KUBECONFIG or ~/.kube/config, else in-cluster
+    context: str | None = None
+    timeout: float = DEFAULT_TIMEOUT  # seconds, for reading the cluster
+    viz_namespace: str | None = None
+    linkerd_namespace: str | None = None
+    aws: bool | None = None  # None: read AWS when the nodes run on AWS
+    region: str | None = None
+    cluster_name: str | None = None
+    aws_endpoint_url: str | None = None  # tests: moto's server
+    wait: float = 0.0  # re-check until no error or this many seconds have passed
+    interval: float = 5.0
+
+
+def _on_aws(inv: Inventory) -> bool:
+    nodes = inv.live.objects.get("Node", []) if inv.live else []
+    return any(str((n.get("spec") or {}).get("providerID", "")).startswith("aws://") for n in nodes)
+
+
+def _aws_network(inv: Inventory, opts: CheckOptions) -> list[Finding]:
+    """Add the nodes' AWS network to inv.network; findings say what could not be read, and notes."""
+    wanted = opts.aws if opts.aws is not None else _on_aws(inv)
+    if not wanted or inv.live is None:
+        return []
+    from vizdoctor.sources.aws import read_aws_network  # boto3 is imported only when AWS is read
+
+    res = read_aws_network(
+        inv.live.objects.get("Node", []),
+        inv.live.objects.get("Pod", []),
+        cluster_name=opts.cluster_name,
+        region=opts.region,
+        endpoint_url=opts.aws_endpoint_url,
+        timeout=min(10.0, opts.timeout),
+    )
+    inv.network.merge(res.model)
+    where = f"EKS cluster {res.cluster_name or '?'} in {res.region or '?'}"
+    out = [
+        new(
+            "aws-network-not-read",
+            f"AWS network of {where} read",
+            f"{err}. What this leaves undecided is reported as unknown, never guessed.",
+            "Grant the IAM actions in docs/aws.md (eks:DescribeCluster, ec2:DescribeInstances, "
+            "ec2:DescribeSecurityGroups), or pass --region / --cluster-name.",
+        )
+        for err in res.errors
+    ]
+    out += [new("aws-network-note", f"AWS network of {where}", note, "") for note in res.notes]
+    return out
+
+
+def check_once(opts: CheckOptions) -> Report:
+    """One read of the cluster and its analysis. Raises ClusterUnreachable when the API cannot be used."""
+    kube = KubeOptions(opts.kubeconfig, opts.context, opts.timeout, opts.viz_namespace, opts.linkerd_namespace)
+    inv = read_cluster(kube)
+    aws_findings = _aws_network(inv, opts)
+    report = analyse("check", inv)
+    if aws_findings:
+        report.findings = sort_findings([*report.findings, *aws_findings])
+    return report
+
+
+def check(
+    opts: CheckOptions | None = None, on_retry: Callable[[int, Report, float], None] | None = None
+) -> Report:
+    """Read and analyse the cluster; with opts.wait, again every opts.interval seconds until no error is
+    found or the time is up. `on_retry(attempt, report, pause)` is called before each pause."""
+    opts = opts or CheckOptions()
+    end = time.monotonic() + opts.wait
+    attempt = 0
+    while True:
+        attempt += 1
+        report = check_once(opts)
+        remaining = end - time.monotonic()
+        if not report.summary["error"] or remaining <= 0:
+            return report
+        pause = min(opts.interval, remaining)
+        if on_retry is not None:
+            on_retry(attempt, report, pause)
+        time.sleep(pause)
+
+
+
+
