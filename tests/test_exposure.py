@@ -628,8 +628,8 @@ def test_docs_list_every_check_id() -> None:
     exposure_doc = (ROOT / "docs" / "exposure.md").read_text()
     checks_doc = (ROOT / "docs" / "checks.md").read_text()
     for check_id in CHECK_IDS:
-        assert f"## {check_id}" in exposure_doc
-        assert f"`{check_id}`" in checks_doc
+        assert f"(checks.md#{check_id})" in exposure_doc
+        assert f"## {check_id}" in checks_doc
 
 
 def test_no_route_no_section(tmp_path: Path) -> None:

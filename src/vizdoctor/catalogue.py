@@ -45,13 +45,17 @@ def docs_url(page: str, anchor: str | None = None) -> str:
 @dataclass(frozen=True)
 class CheckSpec:
     id: str
-    categories: tuple[str, ...]  # the first is the usual one; Linkerd's own objects go to Linkerd's categories
+    categories: tuple[
+        str, ...
+    ]  # the first is the usual one; Linkerd's own objects go to Linkerd's categories
     severities: tuple[Severity, ...]  # the first is the default
     title: str  # what the check verifies, as one line (SARIF shortDescription)
     summary: str  # what a finding means (SARIF fullDescription)
     remediation: str  # what to do, in one or two sentences (SARIF help)
     commands: tuple[Command, ...]
-    live_kinds: tuple[str, ...] = ()  # what `check` must be able to read for it (the ClusterRole in docs/live.md)
+    live_kinds: tuple[
+        str, ...
+    ] = ()  # what `check` must be able to read for it (the ClusterRole in docs/live.md)
     tags: tuple[str, ...] = ()
 
     @property

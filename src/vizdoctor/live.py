@@ -71,7 +71,9 @@ def _aws_network(inv: Inventory, opts: CheckOptions) -> list[Finding]:
 
 def check_once(opts: CheckOptions) -> Report:
     """One read of the cluster and its analysis. Raises ClusterUnreachable when the API cannot be used."""
-    kube = KubeOptions(opts.kubeconfig, opts.context, opts.timeout, opts.viz_namespace, opts.linkerd_namespace)
+    kube = KubeOptions(
+        opts.kubeconfig, opts.context, opts.timeout, opts.viz_namespace, opts.linkerd_namespace
+    )
     inv = read_cluster(kube)
     aws_findings = _aws_network(inv, opts)
     report = analyse("check", inv)
@@ -98,7 +100,3 @@ def check(
         if on_retry is not None:
             on_retry(attempt, report, pause)
         time.sleep(pause)
-
-
-
-

@@ -8,10 +8,10 @@ from vizdoctor.checks import Context, Passed, run_checks
 from vizdoctor.checks.control_plane import fix_description
 from vizdoctor.exposure.values import add_values_file
 from vizdoctor.findings import SEVERITIES, Finding, Fix
-from vizdoctor.fixes import RuleSpec, make_fix, merge_ports, rule_key
 from vizdoctor.model import Inventory
 from vizdoctor.network.model import Cluster
 from vizdoctor.paths import ControlPlanePath, build_paths
+from vizdoctor.remediation.security_group import RuleSpec, make_fix, merge_ports, rule_key
 from vizdoctor.sources.loader import load
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from vizdoctor.checks import Context
 from vizdoctor.findings import Finding, Severity
-from vizdoctor.fixes import make_fix, rule_key
 from vizdoctor.knowledge.addons import consequence
 from vizdoctor.model import ObjectRef
 from vizdoctor.paths import ControlPlanePath
+from vizdoctor.remediation.security_group import make_fix, rule_key
 
 UNREACHABLE = "control-plane-unreachable"
 UNKNOWN = "control-plane-path-unknown"

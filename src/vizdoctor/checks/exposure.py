@@ -58,6 +58,7 @@ CHECK_IDS = (
     NGINX_RETIRED_ID,
 )
 
+
 def find_routes(objs: Objects) -> list[Route]:
     targets = find_targets(objs)
     assumed: dict[tuple[str, str], WebTarget | None] = {}

@@ -9,7 +9,6 @@ running`, shown in the linkerd-viz category, as an error rather than the warning
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from vizdoctor.checks import Context
@@ -107,12 +106,12 @@ def _platform(live: LiveState) -> str | None:
 
 def _hint(cause: str, explained: Explanation, live: LiveState) -> str:
     # vizdoctor already read the condition: drop the step that says how to read it, and the steps for
-    # the other cloud when the nodes say which one this is
-    other = {"EKS": "GKE", "GKE": "EKS"}.get(_platform(live) or "")
+    # other platforms when the nodes say which one this is
+    platform = _platform(live)
     steps = [
-        s
-        for s in explained.next_steps
-        if not s.startswith("Read the APIService's condition") and not (other and s.startswith(other))
+        s.text
+        for s in explained.steps
+        if s.role != "inspect" and not (platform and s.platform and s.platform != platform)
     ]
     if not steps and cause == "no-ready-endpoints":
         steps = ["Make the pods behind the Service Running and Ready (kubectl describe pod; its events)."]
@@ -160,11 +159,16 @@ def unavailable(live: LiveState, obj: Obj, svc: Obj, cond: Obj | None, target_po
     details = _details(live, svc, cause, svc_port)
     if details:
         parts.append(details)
-    what = consequence("APIService", name, None, None, None, f"{svc.get('name')}.{svc.get('namespace')}")
-    effect = what.message
-    if reason != "FailedDiscoveryCheck":  # the recorded consequence quotes the timeout form of the warning
-        effect = re.sub(r" \(FailedDiscoveryCheck[^)]*\)", "", effect)
-    parts.append(effect)
+    what = consequence(
+        "APIService",
+        name,
+        None,
+        None,
+        None,
+        f"{svc.get('name')}.{svc.get('namespace')}",
+        discovery_timeout=reason == "FailedDiscoveryCheck",
+    )
+    parts.append(what.message)
     tap = name == linkerd.TAP_APISERVICE and live.viz_namespace == svc.get("namespace")
     extra = {"cause": cause, "reason": reason}
     if port:

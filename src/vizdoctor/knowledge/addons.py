@@ -58,6 +58,8 @@ class Consequence:
 
 
 _LINKERD_TROUBLESHOOTING = "https://linkerd.io/2/tasks/troubleshooting/"
+# The tap APIService's condition in the seed write-up (linkerd-viz.md §4.7).
+TAP_DISCOVERY_TIMEOUT = "FailedDiscoveryCheck ... dial tcp <pod-ip>:8089: i/o timeout"
 
 # Keyed by APIService name or webhook name.
 CONSEQUENCES: dict[str, Consequence] = {
@@ -66,7 +68,7 @@ CONSEQUENCES: dict[str, Consequence] = {
         "The viz dashboard's Tap and Top fail with `Websocket close error [1011: Internal Error] : HTTP "
         "error, status Code [503] (unexpected API response: service unavailable)`, `linkerd viz tap` fails "
         "with `HTTP error, status Code [503]`, and `linkerd viz check` only warns `‼ tap API service is "
-        "running` (FailedDiscoveryCheck ... dial tcp <pod-ip>:8089: i/o timeout), so its run can still end "
+        "running`{evidence}, so its run can still end "
         "with `Status check results are √`.",
         _LINKERD_TROUBLESHOOTING + "#l5d-tap-api",
     ),
@@ -121,11 +123,15 @@ def consequence(
     timeout: int | None,
     operations: str | None,
     service: str,
+    discovery_timeout: bool = True,
 ) -> Consequence:
+    """What breaks when the call fails. `discovery_timeout`: the failure is the aggregator's discovery check
+    timing out (the form the recorded tap warning quotes)."""
     timeout = timeout or 10
     known = CONSEQUENCES.get(name)
     if known:
-        return Consequence(known.message.format(timeout=timeout), known.hint_url)
+        evidence = f" ({TAP_DISCOVERY_TIMEOUT})" if discovery_timeout else ""
+        return Consequence(known.message.format(timeout=timeout, evidence=evidence), known.hint_url)
     what = operations or "the requests it matches"
     if kind == "APIService":
         group = name.split(".", 1)[1] if "." in name else name

@@ -12,8 +12,6 @@ Status = Literal["ok", "error", "warning", "skipped"]
 STEPS: tuple[StepName, ...] = ("page", "websocket", "tap", "idle")
 
 
-
-
 @dataclass(frozen=True)
 class Target:
     """An http(s) URL split the way the probe needs it."""

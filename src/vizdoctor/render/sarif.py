@@ -7,43 +7,36 @@ import json
 from typing import Any
 
 from vizdoctor import __version__
+from vizdoctor.catalogue import CATALOGUE, PROJECT_URL, CheckSpec
 from vizdoctor.findings import Finding
 from vizdoctor.report import Report
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
-_RULES = {
-    "control-plane-unreachable": "The kube-apiserver cannot reach a webhook or aggregated API pod",
-    "control-plane-path-unknown": "Whether the kube-apiserver reaches a webhook or aggregated API is undecided",
-    "input-unreadable": "An input file could not be parsed",
-    "duplicate-rule-key": "A security-group rule key is declared more than once",
-    "module-rules-ignored": "Module rules that the module will not create",
-    "apiservice-unavailable": "An APIService is not Available",
-    "webhook-no-endpoints": "A webhook's Service has no ready endpoint on its target port",
-    "cannot-read": "A kind could not be read from the cluster",
-    "aws-network-not-read": "The AWS network could not be read",
-    "dashboard-host-rejected": "The viz web pod rejects the Host the route sends",
-    "dashboard-origin-rejected": "The /api/tap websocket upgrade is refused: Host rewritten, Origin kept",
-    "dashboard-snippet-disallowed": "The route relies on a snippet the ingress controller drops or refuses",
-    "dashboard-idle-timeout": "A proxy idle timeout under one hour cuts idle Tap streams",
-    "dashboard-unauthenticated": "The dashboard is reachable from outside with no authentication",
-    "dashboard-no-tls": "The dashboard is served without TLS",
-    "ingress-nginx-retired": "ingress-nginx is retired",
-}
 
 
-def _docs(report: Report, check: str) -> str:
-    return next((f.docs_url for f in report.findings if f.check == check), f"docs/checks.md#{check}")
+def rule(spec: CheckSpec) -> dict[str, Any]:
+    """A SARIF reportingDescriptor, all from the catalogue (GitHub code scanning reads every field below)."""
+    return {
+        "id": spec.id,
+        "name": "".join(w.capitalize() for w in spec.id.split("-")),
+        "shortDescription": {"text": spec.title},
+        "fullDescription": {"text": spec.summary},
+        "help": {
+            "text": f"{spec.remediation} See {spec.docs_url}",
+            "markdown": f"{spec.summary}\n\n**Remediation:** {spec.remediation}\n\n[{spec.id}]({spec.docs_url})",
+        },
+        "helpUri": spec.docs_url,
+        "defaultConfiguration": {"level": _LEVEL[spec.severity]},
+        "properties": {"tags": list(spec.tags), "problem.severity": _LEVEL[spec.severity]},
+    }
 
 
-def _title(report: Report, check: str) -> str:
-    return next((f.title for f in report.findings if f.check == check), check)
-
-
-def _result(f: Finding) -> dict[str, Any]:
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     res: dict[str, Any] = {
         "ruleId": f.check,
+        "ruleIndex": rule_index,
         "level": _LEVEL[f.severity],
-        "message": {"text": f"{f.title}: {f.message}"},
+        "message": {"text": f"{f.title}: {f.full_message}"},
         "partialFingerprints": {"vizdoctor/v1": f"{f.check}:{f.title}"},
     }
     if f.location:
@@ -60,7 +53,8 @@ def _result(f: Finding) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    used = sorted({f.check for f in report.findings})
+    rules = [rule(CATALOGUE[r]) for r in sorted({f.check for f in report.findings})]
+    index = {r["id"]: i for i, r in enumerate(rules)}
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -70,19 +64,11 @@ def render(report: Report) -> str:
                     "driver": {
                         "name": "vizdoctor",
                         "version": __version__,
-                        "informationUri": "https://github.com/vizdoctor/vizdoctor",
-                        "rules": [
-                            {
-                                "id": r,
-                                "name": r,
-                                "shortDescription": {"text": _RULES.get(r, _title(report, r))},
-                                "helpUri": _docs(report, r),
-                            }
-                            for r in used
-                        ],
+                        "informationUri": PROJECT_URL,
+                        "rules": rules,
                     }
                 },
-                "results": [_result(f) for f in report.findings],
+                "results": [_result(f, index[f.check]) for f in report.findings],
             }
         ],
     }

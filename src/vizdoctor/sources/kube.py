@@ -43,8 +43,6 @@ DEFAULT_TIMEOUT = 30.0
 DEADLINE_EXCEEDED = "deadline exceeded"
 
 
-
-
 @dataclass(frozen=True)
 class KindSpec:
     kind: str

@@ -21,8 +21,6 @@ TF_SUFFIX = ".tf"
 TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
 
 
-
-
 @dataclass
 class Discovered:
     files: list[Path] = field(default_factory=list)
