@@ -25,6 +25,7 @@ from vizdoctor.knowledge.ingress import (
     TAP_TIMEOUT_S,
     WEB_PORT,
 )
+from vizdoctor.remediation.dashboard import go_escape, host_alternative
 
 AUTH_SECRET = "web-ingress-auth"  # the Linkerd docs' name (linkerd-viz.md §6.3)
 PLACEHOLDER_HOST = "dashboard.example.com"
@@ -43,22 +44,11 @@ def _envoy_basic_auth(route: Route) -> dict[str, Any]:
     }
 
 
-def go_escape(literal: str) -> str:
-    """Quote a literal for RE2 (only its metacharacters: hostnames stay readable)."""
-    return re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", literal)
-
-
-def _go_quote(host: str) -> str:
-    if host.startswith("*."):
-        return r"[^.]+" + go_escape(host[1:])
-    return go_escape(host)
-
-
 def enforced_host_for(route: Route) -> str:
     ns = go_escape(route.target.namespace)
     domain = go_escape(route.target.cluster_domain)
     hosts = route.hosts or [PLACEHOLDER_HOST]
-    alternatives = [_go_quote(h) for h in hosts] + [
+    alternatives = [host_alternative(h) for h in hosts] + [
         "localhost",
         r"127\.0\.0\.1",
         rf"web\.{ns}\.svc\.{domain}",

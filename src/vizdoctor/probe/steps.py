@@ -29,6 +29,7 @@ from vizdoctor.knowledge.ingress import IDLE_DEFAULTS
 from vizdoctor.probe import transport
 from vizdoctor.probe.model import ProbeOptions, ProbeUsageError, Step, StepName, Target
 from vizdoctor.probe.transport import HTTPAnswer
+from vizdoctor.remediation.dashboard import STRIP_ORIGIN_HINT, helm_set_host, host_regex, rewrite_hint
 
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -36,17 +37,6 @@ BROWSER_HIDES = (
     "the dashboard shows only `Websocket error: undefined` (browsers hide the status of a failed "
     "upgrade; DevTools → Network shows it)"
 )
-REWRITE_HINT = (
-    "nginx: `proxy_set_header Host web.linkerd-viz.svc.cluster.local:8084;`; ingress-nginx: annotation "
-    "`nginx.ingress.kubernetes.io/upstream-vhost: web.linkerd-viz.svc.cluster.local:8084`; Gateway API: "
-    "filter `URLRewrite` with `hostname: web.linkerd-viz.svc.cluster.local`"
-)
-STRIP_ORIGIN_HINT = (
-    'nginx: `proxy_set_header Origin "";`; ingress-nginx: the same line in a `configuration-snippet` '
-    '(snippets are off by default from controller v1.9: `allow-snippet-annotations: "true"`, and from v1.12 '
-    "also `annotations-risk-level: Critical`); Gateway API: `RequestHeaderModifier` with `remove: [Origin]`"
-)
-
 HOST_REJECTED = re.compile(
     r"It appears that you are trying to reach this service with a host of '(?P<host>.*?)'\.\s*"
     r"This does not match /(?P<regex>.*)/ and has been denied for security reasons",
@@ -145,14 +135,13 @@ def _host_rejected(host: str, regex: str) -> Failure:
         hint = (
             "the dashboard is reached by IP address (e.g. `linkerd viz dashboard --address 0.0.0.0`): use "
             "localhost with a port-forward, or allow the address with "
-            f"`--set dashboard.enforcedHostRegexp='^{re.escape(hostname)}(:\\d+)?$'`"
+            f"`{helm_set_host(host_regex(hostname))}`"
         )
     else:
         hint = (
-            f"either rewrite Host in the proxy ({REWRITE_HINT})\n"
+            f"either rewrite Host in the proxy ({rewrite_hint()})\n"
             f"and then strip Origin as well, or the websocket gets 403 ({STRIP_ORIGIN_HINT});\n"
-            "or leave Host alone and allow it: `helm upgrade linkerd-viz linkerd/linkerd-viz -n linkerd-viz "
-            f"--reuse-values --set dashboard.enforcedHostRegexp='^{re.escape(hostname)}(:\\d+)?$'`"
+            f"or leave Host alone and allow it: `{helm_set_host(host_regex(hostname))}`"
         )
     return Failure("dashboard-host-rejected", f"HTTP 400, Host '{host}' rejected", msg, hint)
 

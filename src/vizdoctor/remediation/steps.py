@@ -15,6 +15,7 @@ from typing import Literal
 
 from vizdoctor.evidence import Facts
 from vizdoctor.knowledge.errors import TAP_APISERVICE, TAP_NAMESPACE
+from vizdoctor.remediation.dashboard import STRIP_ORIGIN_HINT, helm_set_host, host_regex, rewrite_hint
 from vizdoctor.remediation.gcloud import MASTER_CIDR_LOOKUP, NODE_TAG_LOOKUP, firewall_rule_cli
 from vizdoctor.remediation.security_group import (
     NODE_SG_LOOKUP,
@@ -438,20 +439,21 @@ def _unavailable_steps(f: Facts) -> list[Step | str]:
 def _host_steps(text: str) -> list[Step | str]:
     m = _HOST_CHECK.search(text)
     host = m.group("host") if m else "<external-host>"
-    bare = re.sub(r":\d+$", "", host) if host else host
-    regex = "^" + re.escape(bare).replace("\\-", "-") + r"(:\d+)?$" if m else r"^<external-host>(:\d+)?$"
+    regex = host_regex(host) if m else r"^<external-host>(:\d+)?$"
     rm = _HOST_REGEX.search(text)
     steps: list[Step | str] = [
-        f"The web pod compared Host {host!r} with {('/' + rm.group('re') + '/') if rm else 'its -enforced-host regex'}"
-        ": see it with kubectl get deploy -n linkerd-viz web -o jsonpath='{.spec.template.spec.containers[0].args}'",
-        "Either accept the external host (no rewrite needed, and the Origin check passes too): helm upgrade "
-        f"linkerd-viz linkerd/linkerd-viz -n linkerd-viz --reuse-values --set-string "
-        f"dashboard.enforcedHostRegexp='{regex}' (CLI installs: linkerd viz install --set "
-        f"dashboard.enforcedHostRegexp='{regex}' | kubectl apply -f -)",
-        "Or rewrite Host in the proxy to web.linkerd-viz.svc.cluster.local:8084 (ingress-nginx annotation "
-        "nginx.ingress.kubernetes.io/upstream-vhost: $service_name.$namespace.svc.cluster.local:8084; Gateway API "
-        "URLRewrite hostname web.linkerd-viz.svc.cluster.local) and then also remove the Origin header, or Tap "
-        "fails with a 403; with a non-default clusterDomain use that domain instead of cluster.local.",
+        Step(
+            f"The web pod compared Host {host!r} with "
+            f"{('/' + rm.group('re') + '/') if rm else 'its -enforced-host regex'}: see it with kubectl get "
+            f"deploy -n {TAP_NAMESPACE} web -o jsonpath='{{.spec.template.spec.containers[0].args}}'",
+            "inspect",
+        ),
+        "Either accept the external host (no rewrite needed, and the Origin check passes too): "
+        f"{helm_set_host(regex)} (CLI installs: linkerd viz install --set-string "
+        f"dashboard.enforcedHostRegexp='{regex.replace(chr(92), chr(92) * 2)}' | kubectl apply -f -)",
+        f"Or rewrite Host in the proxy ({rewrite_hint()}) and then also remove the Origin header "
+        f"({STRIP_ORIGIN_HINT}), or Tap fails with a 403; with a non-default clusterDomain use that domain "
+        "instead of cluster.local.",
         "Reaching it by IP (linkerd viz dashboard --address 0.0.0.0, a NodePort or LoadBalancer IP) fails the "
         "same way: use linkerd viz dashboard (localhost port-forward) or add the address to the regex.",
     ]
