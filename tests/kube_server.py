@@ -206,6 +206,11 @@ class FakeKube:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+        # vizdoctor is read-only: every request it ever sends must be a GET. Checked here, for each server,
+        # so no scenario can pass with a write in it (an exception already on its way is left alone).
+        writes = [f"{r.method} {r.path}" for r in self.requests if r.method != "GET"]
+        if writes and exc[0] is None:
+            raise AssertionError(f"vizdoctor sent requests other than GET: {writes}")
 
     # what the tests look at
     def methods(self) -> set[str]:

@@ -532,35 +532,14 @@ def test_docs_cluster_role_grants_exactly_what_check_reads() -> None:
 # (f) ------------------------------------------------------------------------------------------------------
 
 
-def test_zz_every_request_of_every_scenario_was_a_get() -> None:
-    """Runs last (file order): the scenarios above recorded their requests here."""
-    if not ALL_REQUESTS:
-        pytest.skip("run with the whole module")
-    assert {r.method for r in ALL_REQUESTS} == {"GET"}
-    assert len(ALL_REQUESTS) > 100
+def test_the_server_fails_a_scenario_that_writes() -> None:
+    """The read-only guard in FakeKube itself: a write makes the server's exit fail."""
+    import contextlib
+    import urllib.request
 
-
-# dashboard exposure on the live cluster -----------------------------------------------------------------
-
-
-def test_live_exposure_checks_read_routes_and_the_ingress_nginx_configmap(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    import yaml
-
-    objects, secrets = cluster()
-    for name in ("dashboard-ingress.yaml", "ingress-nginx.yaml"):
-        for doc in yaml.safe_load_all((ROOT / "examples" / "seed-eks" / "manifests" / name).read_text()):
-            if doc:
-                objects.setdefault(doc["kind"], []).append(doc)
-    with served(objects, secrets) as server:
-        rc, doc = check_json(capsys, server, tmp_path)
-    assert rc == 1
-    ids = {f["check"] for f in doc["findings"]}
-    # the seed's Ingress on ingress-nginx v1.15.1: snippet refused (risk level), so Origin is kept
-    assert {"dashboard-origin-rejected", "dashboard-snippet-disallowed", "dashboard-unauthenticated"} <= ids
-    requested = [r.path for r in server.requests]
-    assert "/api/v1/namespaces/ingress-nginx/configmaps" in requested  # only the controller's namespace
-    assert "/api/v1/configmaps" not in requested
-    assert "/apis/networking.k8s.io/v1/ingresses" in requested
-    assert doc["live"]["cannot_read"] == []  # absent CRDs (Traefik, Contour...) are not errors
+    server = FakeKube(load(), {})
+    with pytest.raises(AssertionError, match=r"other than GET: \['POST /api/v1/namespaces'\]"), server:
+        req = urllib.request.Request(f"{server.url}/api/v1/namespaces", data=b"{}", method="POST")
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(req, timeout=5)
+    assert [r.method for r in server.requests] == ["POST"]

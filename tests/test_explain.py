@@ -13,7 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from conftest import ROOT, SHARED
-from vizdoctor.explain import Explanation, classify, match, normalize
+from vizdoctor.explainer import Explanation, classify, match, normalize
 from vizdoctor.knowledge.errors import CAUSES, PATTERNS, TAP_APISERVICE
 
 TAP = f"APIService {TAP_APISERVICE}"
@@ -291,6 +291,8 @@ def test_connection_refused_on_a_clusterip_points_to_endpoints() -> None:
 
 # The documented `explain -o json` shape, in order (README, issue text).
 JSON_KEYS = [
+    "schema",
+    "command",
     "cause",
     "summary",
     "port",
@@ -299,8 +301,10 @@ JSON_KEYS = [
     "object",
     "routing",
     "next_steps",
+    "steps",
     "matched",
     "source",
+    "docs",
 ]
 
 

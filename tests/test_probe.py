@@ -19,8 +19,8 @@ import pytest
 from conftest import ROOT
 from nginx import PASS_HOST, REWRITE_HOST, STRIP_ORIGIN, WEBSOCKET, Nginx
 from vizdoctor.cli import main
-from vizdoctor.probe import ProbeOptions, ProbeResult, ProbeUsageError, Step, run_probe
-from vizdoctor.probe.steps import dashboard_banner, host_rejection, normalise_resource, tap_request, tap_url
+from vizdoctor.prober import ProbeOptions, ProbeResult, ProbeUsageError, Step, run_probe
+from vizdoctor.prober.steps import dashboard_banner, host_rejection, normalise_resource, tap_request, tap_url
 from vizweb import DEFAULT_ENFORCED_HOST, RBAC_REASON, UNAVAILABLE_REASON, VizWeb, host_rejection_body
 
 HOST = "dashboard.example.com"
@@ -91,7 +91,9 @@ def test_a_host_not_rewritten_is_rejected_by_enforced_host(web: VizWeb, proxy: C
     assert page.extra["regex"] == DEFAULT_ENFORCED_HOST
     assert f"Host '{HOST}:{ng.port}'" in page.title
     # doubled backslashes: Helm's --set parser unescapes them to ^dashboard\.example\.com(:\d+)?$
-    assert "--set-string dashboard.enforcedHostRegexp='^dashboard\\\\.example\\\\.com(:\\\\d+)?$'" in page.hint
+    assert (
+        "--set-string dashboard.enforcedHostRegexp='^dashboard\\\\.example\\\\.com(:\\\\d+)?$'" in page.hint
+    )
     assert "upstream-vhost" in page.hint
     assert [s.status for s in result.steps[1:]] == ["skipped", "skipped", "skipped"]
     assert result.exit_code == 1
@@ -437,7 +439,7 @@ def test_host_rejection_body_is_parsed_and_unescaped() -> None:
 
 
 def test_tap_url_follows_the_uis_path_prefix() -> None:
-    from vizdoctor.probe.transport import parse_target
+    from vizdoctor.prober.transport import parse_target
 
     opts = ProbeOptions(url="")
     assert tap_url(parse_target("https://d.example.com/linkerd/tap"), opts) == "wss://d.example.com/api/tap"
@@ -455,8 +457,8 @@ def test_dashboard_banner_matches_tap_jsx() -> None:
 def test_every_cause_has_a_section_in_the_docs() -> None:
     import re
 
-    from vizdoctor.probe import steps
-    from vizdoctor.probe.render import DOCUMENTED
+    from vizdoctor.prober import steps
+    from vizdoctor.prober.render import DOCUMENTED
 
     source = Path(steps.__file__).read_text()
     assigned = set(re.findall(r'cause\s*=\s*(?:None if \w+ else )?"([a-z-]+)"', source))

@@ -5,8 +5,8 @@ The library API (the CLI is argument parsing and rendering around it):
     import vizdoctor
     report = vizdoctor.scan(["infra/", "manifests/"])          # offline: manifests + Terraform
     report = vizdoctor.check(vizdoctor.CheckOptions(context="prod"))  # live cluster, read-only
-    explanation = vizdoctor.explain("Websocket close error [1011: Internal Error] ...")
-    result = vizdoctor.probe(vizdoctor.ProbeOptions(url="https://dashboard.example.com/"))
+    explanation = vizdoctor.explainer("Websocket close error [1011: Internal Error] ...")
+    result = vizdoctor.prober(vizdoctor.ProbeOptions(url="https://dashboard.example.com/"))
 
 Every error is a `vizdoctor.VizdoctorError`. Names are loaded on first use, so `import vizdoctor` stays
 cheap for the commands that need none of them.
@@ -26,11 +26,11 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Report": ("vizdoctor.report", "Report"),
     "check": ("vizdoctor.live", "check"),
     "CheckOptions": ("vizdoctor.live", "CheckOptions"),
-    "explain": ("vizdoctor.explain", "classify"),
-    "Explanation": ("vizdoctor.explain", "Explanation"),
-    "probe": ("vizdoctor.probe.run", "run_probe"),
-    "ProbeOptions": ("vizdoctor.probe.model", "ProbeOptions"),
-    "ProbeResult": ("vizdoctor.probe.model", "ProbeResult"),
+    "explain": ("vizdoctor.explainer", "classify"),
+    "Explanation": ("vizdoctor.explainer", "Explanation"),
+    "probe": ("vizdoctor.prober.run", "run_probe"),
+    "ProbeOptions": ("vizdoctor.prober.model", "ProbeOptions"),
+    "ProbeResult": ("vizdoctor.prober.model", "ProbeResult"),
     "Finding": ("vizdoctor.findings", "Finding"),
     "Fix": ("vizdoctor.findings", "Fix"),
     "CheckSpec": ("vizdoctor.catalogue", "CheckSpec"),
@@ -67,12 +67,12 @@ __all__ = [
 if TYPE_CHECKING:
     from vizdoctor.catalogue import CATALOGUE, CheckSpec
     from vizdoctor.errors import ClusterUnreachable, NoInput, ProbeUsageError, UsageError, VizdoctorError
-    from vizdoctor.explain import Explanation
-    from vizdoctor.explain import classify as explain
+    from vizdoctor.explainer import Explanation
+    from vizdoctor.explainer import classify as explain
     from vizdoctor.findings import Finding, Fix
     from vizdoctor.live import CheckOptions, check
-    from vizdoctor.probe.model import ProbeOptions, ProbeResult
-    from vizdoctor.probe.run import run_probe as probe
+    from vizdoctor.prober.model import ProbeOptions, ProbeResult
+    from vizdoctor.prober.run import run_probe as probe
     from vizdoctor.report import Report, analyse, scan
 
 

@@ -71,8 +71,10 @@ class CheckSpec:
         return docs_url("checks.md", self.id)
 
     def page(self) -> str:
-        """The check's documentation page, shipped inside the package (what `vizdoctor docs ID` prints)."""
-        return resources.files("vizdoctor.checkdocs").joinpath(f"{self.id}.md").read_text(encoding="utf-8")
+        """The check's documentation page, shipped inside the package (what `vizdoctor docs ID` prints);
+        empty when the check has none (its summary and remediation are then the whole page)."""
+        page = resources.files("vizdoctor.checkdocs").joinpath(f"{self.id}.md")
+        return page.read_text(encoding="utf-8") if page.is_file() else ""
 
 
 # What decides a control-plane path when read from a cluster (sources/kube.py KINDS).

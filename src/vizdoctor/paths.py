@@ -162,3 +162,10 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
             ControlPlanePath(t, svc, sp, port, selected, host_network, verdict.status, reason, verdict)
         )
     return paths
+
+
+def describe(path: ControlPlanePath) -> str:
+    t = path.target
+    svc = f"{t.service.namespace}/{t.service.name}:{t.service.port}" if t.service else (t.url or "?")
+    port = f" -> pod port {path.target_port}" if path.target_port is not None else ""
+    return f"{t.kind} {t.name} -> {svc}{port}"

@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from vizdoctor.checks.context import Context, Passed
 from vizdoctor.findings import Finding
-from vizdoctor.model import Inventory
-from vizdoctor.paths import ControlPlanePath
 
-
-@dataclass(frozen=True)
-class Passed:
-    """A check that ran and found nothing wrong (printed as √, like `linkerd check`)."""
-
-    category: str
-    title: str
-
-
-@dataclass
-class Context:
-    inventory: Inventory
-    paths: list[ControlPlanePath]
-    passed: list[Passed] = field(default_factory=list)
+__all__ = ["Check", "Context", "Passed", "all_checks", "run_checks"]
 
 
 Check = Callable[[Context], list[Finding]]

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from vizdoctor.checks import Context
+from vizdoctor.checks.context import Context
 from vizdoctor.findings import Finding, Severity
 from vizdoctor.knowledge.addons import consequence
 from vizdoctor.model import ObjectRef
-from vizdoctor.paths import ControlPlanePath
+from vizdoctor.paths import ControlPlanePath, describe
 from vizdoctor.remediation.security_group import make_fix, rule_key
 
 UNREACHABLE = "control-plane-unreachable"
 UNKNOWN = "control-plane-path-unknown"
-
-
-def describe(path: ControlPlanePath) -> str:
-    t = path.target
-    svc = f"{t.service.namespace}/{t.service.name}:{t.service.port}" if t.service else (t.url or "?")
-    port = f" -> pod port {path.target_port}" if path.target_port is not None else ""
-    return f"{t.kind} {t.name} -> {svc}{port}"
 
 
 def object_ref(path: ControlPlanePath) -> ObjectRef:

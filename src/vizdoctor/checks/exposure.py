@@ -10,7 +10,7 @@ ingress-nginx-retired. Facts: knowledge/ingress.py. Runs on manifests (`scan`) a
 
 from __future__ import annotations
 
-from vizdoctor.checks import Context, Passed
+from vizdoctor.checks.context import Context, Passed
 from vizdoctor.exposure import crds, gateway, ingresses, traefik
 from vizdoctor.exposure.evaluate import (
     SECURITY_NOTE,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vizdoctor.checks import Context
+from vizdoctor.checks.context import Context
 from vizdoctor.findings import Finding
 from vizdoctor.location import Location
 

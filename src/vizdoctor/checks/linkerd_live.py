@@ -9,7 +9,7 @@ Sources: shared/knowledge/linkerd-viz.md §5.1, linkerd/linkerd2 viz/pkg/healthc
 
 from __future__ import annotations
 
-from vizdoctor.checks import Context, Passed
+from vizdoctor.checks.context import Context, Passed
 from vizdoctor.checks.live_apiservices import TAP_TITLE, unavailable
 from vizdoctor.checks.live_util import (
     Obj,

@@ -6,7 +6,7 @@ Live only. The run goes on without it; the finding says what could therefore not
 
 from __future__ import annotations
 
-from vizdoctor.checks import Context
+from vizdoctor.checks.context import Context
 from vizdoctor.checks.live_util import rbac_rule
 from vizdoctor.findings import Finding
 from vizdoctor.model import CannotRead

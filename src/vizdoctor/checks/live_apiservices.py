@@ -2,7 +2,7 @@
 
 Live only (`vizdoctor check`). The kube-aggregator's reasons (control-plane-reachability.md §9) are
 structural (ServiceNotFound, ServicePortError, EndpointsNotFound, MissingEndpoints) or come from the
-discovery probe (FailedDiscoveryCheck), whose message `vizdoctor.explain.classify` decodes.
+discovery probe (FailedDiscoveryCheck), whose message `vizdoctor.explainer.classify` decodes.
 For Linkerd viz's `v1alpha1.tap.linkerd.io` the finding is `linkerd viz check`'s `tap API service is
 running`, shown in the linkerd-viz category, as an error rather than the warning Linkerd gives.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vizdoctor.checks import Context
+from vizdoctor.checks.context import Context
 from vizdoctor.checks.live_util import (
     Obj,
     condition,
@@ -21,7 +21,7 @@ from vizdoctor.checks.live_util import (
     pod_state,
     service_endpoints,
 )
-from vizdoctor.explain import Explanation, classify
+from vizdoctor.explainer import Explanation, classify
 from vizdoctor.findings import Finding
 from vizdoctor.knowledge import linkerd
 from vizdoctor.knowledge.addons import consequence

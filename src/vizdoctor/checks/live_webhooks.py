@@ -8,13 +8,13 @@ Linkerd's own control-plane webhooks are reported in the linkerd-webhooks catego
 
 from __future__ import annotations
 
-from vizdoctor.checks import Context, Passed
-from vizdoctor.checks.control_plane import describe, object_ref
+from vizdoctor.checks.context import Context, Passed
+from vizdoctor.checks.control_plane import object_ref
 from vizdoctor.checks.live_util import readable, service_endpoints
 from vizdoctor.findings import Finding, Severity
 from vizdoctor.knowledge import linkerd
 from vizdoctor.model import CallTarget, LiveState
-from vizdoctor.paths import ControlPlanePath
+from vizdoctor.paths import ControlPlanePath, describe
 
 CHECK_ID = "webhook-no-endpoints"
 CATEGORY = "webhooks"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vizdoctor.catalogue import spec
-from vizdoctor.checks import Context
+from vizdoctor.checks.context import Context
 from vizdoctor.findings import Finding, new
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vizdoctor.explain import classify, render_json, render_text
+from vizdoctor.explainer import classify, render_json, render_text
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vizdoctor.probe import ProbeOptions, run_probe
-from vizdoctor.probe.render import render_json, render_text
-from vizdoctor.probe.transport import parse_header, parse_resolve
+from vizdoctor.prober import ProbeOptions, run_probe
+from vizdoctor.prober.render import render_json, render_text
+from vizdoctor.prober.transport import parse_header, parse_resolve
 
 
 def _positive(value: str) -> float:

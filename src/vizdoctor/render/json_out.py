@@ -10,8 +10,7 @@ from vizdoctor.location import Location
 from vizdoctor.model import LiveState
 from vizdoctor.paths import ControlPlanePath
 from vizdoctor.report import Report
-
-SCHEMA = "vizdoctor/v1"
+from vizdoctor.schemas import SCHEMA
 
 
 def _loc(loc: Location | None) -> str | None:

@@ -8,8 +8,8 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from vizdoctor.checks.control_plane import UNKNOWN, UNREACHABLE, describe
 from vizdoctor.findings import Finding
+from vizdoctor.paths import describe
 from vizdoctor.render.console import make_console
 from vizdoctor.report import Report
 
@@ -119,12 +119,12 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
         if p.status == "open":
             why = f" (opened by {p.verdict.opened_by.name})" if p.verdict and p.verdict.opened_by else ""
             _line(console, "ok", title + why + (" [inferred]" if p.target.inferred else ""))
-        elif finding is not None and finding.check == UNKNOWN:
+        elif finding is not None and finding.check == "control-plane-path-unknown":
             # one line each: the reasons repeat when a whole input is missing
             _line(console, "unknown", title + (" [inferred]" if p.target.inferred else ""))
             _detail(console, f"unknown: {p.reason}", "dim")
             undecided += 1
-        elif finding is not None and finding.check == UNREACHABLE:
+        elif finding is not None and finding.check == "control-plane-unreachable":
             _finding(console, finding, shown)
     if undecided:
         _detail(

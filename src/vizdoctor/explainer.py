@@ -13,6 +13,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from vizdoctor.catalogue import docs_url
 from vizdoctor.evidence import Facts
 from vizdoctor.knowledge.errors import (
     CAUSES,
@@ -23,6 +24,7 @@ from vizdoctor.knowledge.errors import (
     ErrorPattern,
 )
 from vizdoctor.remediation.steps import Step, next_steps
+from vizdoctor.schemas import SCHEMA
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Explanation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema": SCHEMA,
+            "command": "explain",
             "cause": self.cause,
             "summary": self.summary,
             "port": self.port,
@@ -49,8 +53,10 @@ class Explanation:
             "object": self.object,
             "routing": self.routing,
             "next_steps": list(self.next_steps),
+            "steps": [{"text": s.text, "role": s.role, "platform": s.platform} for s in self.steps],
             "matched": self.matched,
             "source": self.source,
+            "docs": docs_url("explain.md", self.cause),
         }
 
 

@@ -11,7 +11,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from vizdoctor import __version__
-from vizdoctor.probe.model import ProbeOptions, ProbeUsageError, Target
+from vizdoctor.prober.model import ProbeOptions, ProbeUsageError, Target
 
 USER_AGENT = f"vizdoctor/{__version__} (probe)"
 MAX_BODY = 64 * 1024

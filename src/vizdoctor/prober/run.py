@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from vizdoctor.probe import steps as st
-from vizdoctor.probe import transport
-from vizdoctor.probe.model import ProbeOptions, ProbeResult, ProbeUsageError, Step, StepName
+from vizdoctor.prober import steps as st
+from vizdoctor.prober import transport
+from vizdoctor.prober.model import ProbeOptions, ProbeResult, ProbeUsageError, Step, StepName
 
 
 def _skipped(name: StepName, why: str) -> Step:

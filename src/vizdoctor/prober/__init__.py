@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vizdoctor.probe.model import ProbeOptions, ProbeResult, ProbeUsageError, Step
-from vizdoctor.probe.run import run_probe
+from vizdoctor.prober.model import ProbeOptions, ProbeResult, ProbeUsageError, Step
+from vizdoctor.prober.run import run_probe
 
 __all__ = ["ProbeOptions", "ProbeResult", "ProbeUsageError", "Step", "run_probe"]

@@ -24,11 +24,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from vizdoctor.explain import classify
+from vizdoctor.explainer import classify
 from vizdoctor.knowledge.ingress import IDLE_DEFAULTS
-from vizdoctor.probe import transport
-from vizdoctor.probe.model import ProbeOptions, ProbeUsageError, Step, StepName, Target
-from vizdoctor.probe.transport import HTTPAnswer
+from vizdoctor.prober import transport
+from vizdoctor.prober.model import ProbeOptions, ProbeUsageError, Step, StepName, Target
+from vizdoctor.prober.transport import HTTPAnswer
 from vizdoctor.remediation.dashboard import STRIP_ORIGIN_HINT, helm_set_host, host_regex, rewrite_hint
 
 MAX_REDIRECTS = 5

@@ -7,11 +7,11 @@ from typing import IO, Any
 
 from rich.text import Text
 
-from vizdoctor.probe.model import ProbeOptions, ProbeResult, Step
+from vizdoctor.catalogue import docs_url as page_url
+from vizdoctor.prober.model import ProbeOptions, ProbeResult, Step
 from vizdoctor.render.console import make_console
+from vizdoctor.schemas import SCHEMA
 
-SCHEMA = "vizdoctor/v1"
-DOCS = "docs/probe.md"
 # Causes with their own section in docs/probe.md; other causes come from `vizdoctor explain` (a tap close
 # reason it recognised) and share one section.
 DOCUMENTED = frozenset(
@@ -51,7 +51,7 @@ DOCUMENTED = frozenset(
 def docs_url(cause: str | None) -> str | None:
     if cause is None:
         return None
-    return f"{DOCS}#{cause if cause in DOCUMENTED else 'other-tap-close-reasons'}"
+    return page_url("probe.md", cause if cause in DOCUMENTED else "other-tap-close-reasons")
 
 
 GLYPH = {"ok": ("√", "green"), "error": ("×", "red"), "warning": ("‼", "yellow"), "skipped": ("-", "dim")}
