@@ -363,12 +363,71 @@ class _ModuleCtx:
     file: TfFile
     loc: Location
     args: dict[str, Any]
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # aws_launch_template by name
 
 
 def _arg(ctx: _ModuleCtx, name: str, era: eks.Era, default: Any = None) -> Any:
     if era.v21_names:
         name = eks.V21_RENAMES.get(name, name)
     return ctx.args.get(name, default)
+
+
+def _launch_templates(d: TfDir, scope: Scope) -> dict[str, dict[str, Any]]:
+    return {n: evaluate(b, scope) for tf in d.files for n, b in _resources(tf.body, "aws_launch_template")}
+
+
+def _template_name(ref: Any) -> str | None:
+    """`aws_launch_template.x.id` / `.name` (also `[0]`) -> "x"."""
+    if isinstance(ref, Ref):
+        m = re.match(r"^aws_launch_template\.([\w-]+)(\[[^\]]*\])?\.(id|name)$", ref.address)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _template_placement(
+    label: str,
+    ref: Any,
+    templates: dict[str, dict[str, Any]],
+    primary: str,
+    where: Location | None,
+    managed: bool = True,
+) -> Placement:
+    """The nodes of a launch template: its `vpc_security_group_ids` (or its network interfaces' groups);
+    none at all makes EKS attach the cluster primary SG to managed nodes (EKS user guide, launch templates,
+    "Using custom security groups": without a security group in the template, EKS uses the cluster SG)."""
+    name = _template_name(ref)
+    tmpl = templates.get(name or "")
+    if tmpl is None:
+        what = ref.address if isinstance(ref, Ref) else repr(ref)
+        return Placement(
+            label, [f"{UNRESOLVED}its launch template ({what}) is not in the inputs"], location=where
+        )
+    sgs = _as_list(tmpl.get("vpc_security_group_ids"))
+    for ni in _as_list(tmpl.get("network_interfaces")):
+        if isinstance(ni, dict):
+            sgs += _as_list(ni.get("security_groups"))
+    if isinstance(tmpl.get("vpc_security_group_ids"), Unknown):
+        sgs = [tmpl["vpc_security_group_ids"]]
+    if not sgs and managed:
+        return Placement(
+            label,
+            [primary],
+            opens_all=f"its launch template aws_launch_template.{name} names no security group, so EKS "
+            "gives its nodes the cluster primary security group, which admits all traffic from the control "
+            "plane",
+            location=where,
+        )
+    if not sgs:
+        return Placement(
+            label,
+            [
+                f"{UNRESOLVED}aws_launch_template.{name} names no security group, so the instances get the "
+                "VPC's default security group, which is not in the inputs"
+            ],
+            location=where,
+        )
+    return Placement(label, [group_key(s) or f"{UNRESOLVED}{_why(s)}" for s in sgs], location=where)
 
 
 def _managed_launch_template(cfg: dict[str, Any], era: eks.Era, key: str) -> tuple[str, str]:
@@ -393,6 +452,8 @@ def _managed_launch_template(cfg: dict[str, Any], era: eks.Era, key: str) -> tup
             return "default", 'create_launch_template = false and launch_template_name = ""'
         unsure = _why(name) if create is False else None
     unsure = unsure or _why(create)
+    if create is False and (tmpl := _template_name(cfg.get("launch_template_id") or name)):
+        return "external", tmpl
     if unsure:
         return "unknown", unsure
     if create is False:
@@ -412,6 +473,8 @@ def _node_group_security_group(
     where: Location,
     rules: list[IngressRule],
     groups: dict[str, SecurityGroup],
+    kind: str = "managed",
+    ng_key: str = "",
 ) -> str | None:
     """The security group v18 and v21 node-group sub-modules create per node group (`create_security_group`,
     default true; removed in v19, back in v21), with its rules: v18 `security_group_rules` (the schema of
@@ -424,10 +487,32 @@ def _node_group_security_group(
         return None
     if isinstance(create, Unknown | Ref):
         return f"{UNRESOLVED}{_why(create)}"
-    key = f"{label}:security_group"
-    groups[key] = SecurityGroup(key, f"security group of {label}", location=where)
     attr = "security_group_ingress_rules" if era.v21_names else "security_group_rules"
     specs = cfg.get(attr) or {}
+    if era.v21_names:
+        # v21: `create_security_group = var.create && var.create_security_group &&
+        # length(merge(local.security_group_ingress_rules, local.security_group_egress_rules)) > 0`
+        # (modules/eks-managed-node-group/main.tf L684 at v21.0.0, self-managed L972): no rule, no group.
+        # The only rules the sub-module adds itself are the EFA ones (enable_efa_support).
+        parts = [specs, cfg.get("security_group_egress_rules") or {}, cfg.get("enable_efa_support", False)]
+        unsure = next((p for p in parts if isinstance(p, Unknown | Ref)), None)
+        if unsure is not None:
+            return f"{UNRESOLVED}whether {label} gets its own security group is unknown: {_why(unsure)}"
+        if not specs and not parts[1] and parts[2] is not True:
+            return None
+        if kind == "self-managed":
+            # v21 self-managed-node-group creates the group but leaves it off its launch template
+            # (`security_group_ids = compact(concat([var.cluster_primary_security_group_id],
+            # var.vpc_security_group_ids))`, main.tf L118 at v21.0.0, unchanged to v21.19.0).
+            return None
+    key = f"{label}:security_group"
+    submodule_output = "eks_managed_node_groups" if kind == "managed" else "self_managed_node_groups"
+    groups[key] = SecurityGroup(
+        key,
+        f"security group of {label}",
+        location=where,
+        terraform_ref=f'module.{ctx.name}.{submodule_output}["{ng_key}"].security_group_id',
+    )
     if not isinstance(specs, dict):
         why = _why(specs) or f"{attr} is not a map"
         rules.append(
@@ -529,8 +614,14 @@ def _node_group_placements(
                 if template == "unknown":
                     out.append(Placement(label, [f"{UNRESOLVED}{detail}"], location=where))
                     continue
+                if template == "external":
+                    ref = Ref(f"aws_launch_template.{detail}.id")
+                    out.append(_template_placement(label, ref, ctx.templates, primary, where))
+                    continue
             groups_here = [*node_keys, *extra_groups(cfg)]
-            own = _node_group_security_group(ctx, era, label, cfg, cluster, where, rules, sgs)
+            own = _node_group_security_group(
+                ctx, era, label, cfg, cluster, where, rules, sgs, kind, str(ng_name)
+            )
             if own:
                 groups_here.append(own)
             if isinstance(attach, Unknown):
@@ -556,12 +647,7 @@ def _node_group_placements(
     profiles = ctx.args.get("fargate_profiles")
     if isinstance(profiles, dict):
         for pname, cfg in profiles.items():
-            selectors: list[tuple[str, dict[str, str]]] = []
-            for sel in _as_list(cfg.get("selectors") if isinstance(cfg, dict) else None):
-                if isinstance(sel, dict) and isinstance(sel.get("namespace"), str):
-                    raw_labels = sel.get("labels")
-                    labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
-                    selectors.append((sel["namespace"], {str(k): str(v) for k, v in labels.items()}))
+            selectors = _selectors(cfg.get("selectors") if isinstance(cfg, dict) else None)
             out.append(
                 Placement(
                     f'module.{mod} fargate_profiles["{pname}"]',
@@ -575,7 +661,221 @@ def _node_group_placements(
     return out
 
 
-def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
+def _submodule_kind(source: Any) -> str | None:
+    """`terraform-aws-eks//modules/<kind>` (registry `terraform-aws-modules/eks/aws//modules/<kind>`)."""
+    if not isinstance(source, str) or "//modules/" not in source:
+        return None
+    repo, sub = source.split("//modules/", 1)
+    repo = re.sub(r"^(registry\.terraform\.io|app\.terraform\.io)/", "", repo.split("://", 1)[-1])
+    if repo.split("?")[0] not in eks.REGISTRY_SOURCES and eks.GIT_REPO not in repo:
+        return None
+    return sub.split("?")[0].strip("/")
+
+
+def _links_to(value: Any, refs: set[str], names: set[str]) -> bool:
+    """A `cluster_name` argument that names this cluster: an output reference or the literal name."""
+    if isinstance(value, Ref):
+        return value.address in refs
+    return isinstance(value, str) and value in names
+
+
+def _selectors(raw: Any) -> list[tuple[str, dict[str, str]]]:
+    out: list[tuple[str, dict[str, str]]] = []
+    for sel in _as_list(raw):
+        if isinstance(sel, dict) and isinstance(sel.get("namespace"), str):
+            labels = sel.get("labels")
+            pairs: dict[str, Any] = labels if isinstance(labels, dict) else {}
+            out.append((sel["namespace"], {str(k): str(v) for k, v in pairs.items()}))
+    return out
+
+
+FARGATE_OPENS = (
+    "Fargate pods use the cluster primary security group, which admits all traffic from the control plane"
+)
+
+
+def _standalone_submodule(
+    name: str,
+    kind: str,
+    block: dict[str, Any],
+    v: dict[str, Any],
+    d: TfDir,
+    primary: str,
+    templates: dict[str, dict[str, Any]],
+    where: Location,
+) -> Placement:
+    """A terraform-aws-eks sub-module called on its own for this cluster. Modelled where its inputs decide
+    the nodes' groups; anything else is unknown, never blocked."""
+    label = f"module.{name} ({kind})"
+    if kind == "fargate-profile":
+        return Placement(
+            label,
+            [primary],
+            opens_all=FARGATE_OPENS,
+            selectors=_selectors(v.get("selectors")),
+            location=where,
+        )
+    if kind == "karpenter":
+        return Placement(
+            label,
+            [
+                f"{UNRESOLVED}Karpenter picks its nodes' security groups from the EC2NodeClass "
+                "securityGroupSelectorTerms (a Kubernetes object), which is not in the Terraform inputs"
+            ],
+            location=where,
+        )
+    version = _module_version(name, block, d)
+    if isinstance(version, str):
+        return Placement(
+            label, [f"{UNRESOLVED}which release of {kind} is used is unknown: {version}"], location=where
+        )
+    lo, hi, how = version
+    if lo < (19, 0, 0):
+        # v17/v18 sub-modules create their own node security group by default (v18 main.tf
+        # `create_security_group = var.create && var.create_security_group`); not modelled.
+        return Placement(label, [f"{UNRESOLVED}{kind} {how} before v19 is not modelled"], location=where)
+    groups: list[str] = []
+    attach = v.get("cluster_primary_security_group_id")
+    if attach is not None:
+        k = group_key(attach)
+        if k == primary:
+            return Placement(
+                label,
+                [primary],
+                opens_all="cluster_primary_security_group_id names the cluster "
+                "primary security group, which admits all traffic from the control plane",
+                location=where,
+            )
+        groups.append(k or f"{UNRESOLVED}{_why(attach)}")
+    for x in _as_list(v.get("vpc_security_group_ids")):
+        groups.append(group_key(x) or f"{UNRESOLVED}{_why(x)}")
+    own_rules = (
+        v.get("security_group_ingress_rules")
+        or v.get("security_group_egress_rules")
+        or v.get("enable_efa_support")
+    )
+    if hi > (21, 0, 0) and own_rules and kind == "eks-managed-node-group":
+        groups.append(
+            f"{UNRESOLVED}the security group {label} creates for its security_group_*_rules is not modelled"
+        )
+    if kind == "eks-managed-node-group":
+        use_custom = v.get("use_custom_launch_template", True)
+        create = v.get("create_launch_template", True)
+        if use_custom is False:
+            return Placement(
+                label,
+                [primary],
+                opens_all="use_custom_launch_template = false: EKS's default "
+                "launch template gives its nodes the cluster primary security group",
+                location=where,
+            )
+        if isinstance(use_custom, Unknown | Ref) or isinstance(create, Unknown | Ref):
+            return Placement(label, [f"{UNRESOLVED}{_why(use_custom, create)}"], location=where)
+        if create is False:
+            return _template_placement(
+                label, v.get("launch_template_id") or v.get("launch_template_name"), templates, primary, where
+            )
+        if not groups:
+            # main.tf: `security_group_ids = compact(concat([var.cluster_primary_security_group_id],
+            # var.vpc_security_group_ids))` is empty, so the template names no group and EKS uses the
+            # cluster primary SG.
+            return Placement(
+                label,
+                [primary],
+                opens_all="its launch template names no security group, so EKS "
+                "gives its nodes the cluster primary security group",
+                location=where,
+            )
+        return Placement(label, groups, location=where)
+    if kind == "self-managed-node-group":
+        if v.get("create_launch_template", True) is not True:
+            return _template_placement(
+                label,
+                v.get("launch_template_id") or v.get("launch_template_name"),
+                templates,
+                primary,
+                where,
+                managed=False,
+            )
+        if not groups:
+            groups.append(
+                f"{UNRESOLVED}{label} names no security group, so its instances get the VPC's "
+                "default security group, which is not in the inputs"
+            )
+        return Placement(label, groups, location=where)
+    return Placement(label, [f"{UNRESOLVED}sub-module {kind} is not modelled"], location=where)
+
+
+def external_placements(
+    d: TfDir, scope: Scope, refs: set[str], names: set[str], primary: str, raw_cluster: str | None = None
+) -> list[Placement]:
+    """Nodes declared outside the cluster's own block that name the cluster: raw `aws_eks_node_group`s
+    and stand-alone terraform-aws-eks sub-modules whose `cluster_name` is the cluster's output or name."""
+    templates = _launch_templates(d, scope)
+    out: list[Placement] = []
+    for tf in d.files:
+        for ng_name, ng in _resources(tf.body, "aws_eks_node_group"):
+            ngv = evaluate(ng, scope)
+            cn = ngv.get("cluster_name")
+            linked = _links_to(cn, refs, names) or (
+                raw_cluster is not None and isinstance(cn, Ref) and cn.address.startswith(raw_cluster + ".")
+            )
+            if not linked:
+                continue
+            label = f"aws_eks_node_group.{ng_name}"
+            where = Location(tf.path, _block_line(tf, "resource", "aws_eks_node_group", ng_name))
+            if not _count_condition(ng, scope)[0]:
+                continue
+            lt = ngv.get("launch_template")
+            lt = lt[0] if isinstance(lt, list) and lt else lt
+            if not lt:
+                out.append(
+                    Placement(
+                        label,
+                        [primary],
+                        opens_all="has no launch template, so EKS gives its nodes the cluster primary security "
+                        "group, which admits all traffic from the control plane",
+                        location=where,
+                    )
+                )
+                continue
+            ref = (lt.get("id") or lt.get("name")) if isinstance(lt, dict) else lt
+            out.append(_template_placement(label, ref, templates, primary, where))
+        for mod_name, block in _blocks(tf.body, "module"):
+            kind = _submodule_kind(block.get("source"))
+            if kind is None:
+                continue
+            v = {k: evaluate(x, scope) for k, x in block.items() if not k.startswith("__")}
+            if not _links_to(v.get("cluster_name"), refs, names):
+                continue
+            if v.get("create") is False or v.get("count") == 0:
+                continue
+            where = Location(tf.path, _block_line(tf, "module", mod_name))
+            out.append(_standalone_submodule(mod_name, kind, block, v, d, primary, templates, where))
+    return out
+
+
+def _no_nodes_placement(name: str, loc: Location) -> Placement:
+    return Placement(
+        f"nodes of module.{name}",
+        [
+            f"{UNRESOLVED}module.{name} declares no node groups, and no node group, launch template or "
+            "sub-module in the inputs names this cluster, so which security groups its nodes carry is not in "
+            "the inputs"
+        ],
+        location=loc,
+    )
+
+
+def _module_external(name: str, args: dict[str, Any], d: TfDir, scope: Scope) -> list[Placement]:
+    # v17-v20 name the cluster `cluster_name`, v21 `name` (docs/UPGRADE-21.0.md); the outputs
+    # `cluster_name` (v18+) and `cluster_id` (the name up to v19; outposts id in v20+) are what others use.
+    names = {v for v in (args.get("cluster_name"), args.get("name")) if isinstance(v, str) and v}
+    refs = {f"module.{name}.cluster_name", f"module.{name}.cluster_id"}
+    return external_placements(d, scope, refs, names, f"module.{name}:primary")
+
+
+def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str, external: list[Placement]) -> Scenario:
     mod = ctx.name
     node, cluster, primary = f"module.{mod}:node", f"module.{mod}:cluster", f"module.{mod}:primary"
     groups = {
@@ -649,8 +949,9 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
                         "primary security group, which admits all traffic from the control plane",
                     )
                 )
-    if not placements:
-        placements.append(Placement(f"nodes joined outside module.{mod}", [node], location=ctx.loc))
+    placements += external
+    if not any(p.selectors is None for p in placements):
+        placements.append(_no_nodes_placement(mod, ctx.loc))
     return Scenario(label, [primary, cluster], placements, rules, groups)
 
 
@@ -661,7 +962,8 @@ def _duplicate_keys(f: TfFile, var: str, start: int) -> list[tuple[str, list[int
         return []
     depth, i = 1, m.end()
     keys: dict[str, list[int]] = {}
-    line_re = re.compile(r"\s*\"?([\w-]+)\"?\s*=\s*\{")
+    # [ \t]*, not \s*: a blank line before a key must not let two newlines both match the same key.
+    line_re = re.compile(r"[ \t]*\"?([\w-]+)\"?[ \t]*=[ \t]*\{")
     while i < len(f.text) and depth:
         c = f.text[i]
         if c == "{":
@@ -684,7 +986,7 @@ def eks_module_cluster(
 ) -> Cluster:
     loc = Location(f.path, _block_line(f, "module", name))
     args = {k: evaluate(v, scope) for k, v in block.items() if not k.startswith("__")}
-    ctx = _ModuleCtx(name, block, f, loc, args)
+    ctx = _ModuleCtx(name, block, f, loc, args, _launch_templates(d, scope))
     fix = FixTarget(
         "module",
         module=name,
@@ -746,6 +1048,8 @@ def eks_module_cluster(
         )
 
     scenarios: list[Scenario] = []
+    external = _module_external(name, args, d, scope)
+    ignored_noted = False
     for era in eras:
         label = f"v{fmt(max(lo, era.since))}" + (
             ""
@@ -753,7 +1057,7 @@ def eks_module_cluster(
             else f" to before v{fmt(min(hi, era.until))}"
         )
         if era.legacy_v17:
-            scenarios.append(_v17_scenario(ctx, era, label))
+            scenarios.append(_v17_scenario(ctx, era, label, external))
             continue
         primary, cluster_key = f"module.{name}:primary", f"module.{name}:cluster"
         groups: dict[str, SecurityGroup] = {
@@ -786,7 +1090,8 @@ def eks_module_cluster(
             ext = group_key(args.get("node_security_group_id"))
             if ext:
                 node_keys.append(ext)
-            if args.get("node_security_group_additional_rules"):
+            if args.get("node_security_group_additional_rules") and not ignored_noted:
+                ignored_noted = True  # once per module, not once per release scenario
                 model.notes.append(
                     NetworkNote(
                         "module-rules-ignored",
@@ -845,26 +1150,10 @@ def eks_module_cluster(
             for made in defaults.values():
                 rules.extend(made)
         placements = _node_group_placements(ctx, era, node_keys, primary, cluster_key, rules, groups)
+        placements += external
         if not any(p.selectors is None for p in placements):
-            if node_keys:
-                placements.append(
-                    Placement(
-                        f"nodes joined outside module.{name} (it declares no node groups)",
-                        node_keys,
-                        location=loc,
-                    )
-                )
-            else:
-                placements.append(
-                    Placement(
-                        f"nodes of module.{name}",
-                        [
-                            f"{UNRESOLVED}module.{name} declares no node groups and no node security group, "
-                            "so where its pods run is not in the inputs"
-                        ],
-                        location=loc,
-                    )
-                )
+            # Never guess where nodes joined outside the module are: only what names their groups counts.
+            placements.append(_no_nodes_placement(name, loc))
         scenarios.append(Scenario(label, control_plane, placements, rules, groups, dict(era.unsure_ports)))
     if create_node_raw := (args.get("create_node_security_group", True) is False):
         ext_key = group_key(args.get("node_security_group_id"))
@@ -1022,10 +1311,12 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
                 )
 
 
-def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: list[TfFile]) -> None:
+def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, d: TfDir) -> None:
     """`aws_eks_cluster` with `aws_eks_node_group`s: node groups without a launch template carry the
     cluster primary SG (EKS docs, launch-templates.adoc L105)."""
     for name, block in _resources(f.body, "aws_eks_cluster"):
+        if not _count_condition(block, scope)[0]:
+            continue
         address = f"aws_eks_cluster.{name}"
         loc = Location(f.path, _block_line(f, "resource", "aws_eks_cluster", name))
         primary = f"{address}:primary"
@@ -1042,61 +1333,8 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: li
                 terraform_ref=f"{address}.vpc_config[0].cluster_security_group_id",
             )
         }
-        placements: list[Placement] = []
-        templates = {
-            n: evaluate(b, scope) for tf in all_files for n, b in _resources(tf.body, "aws_launch_template")
-        }
-        for tf in all_files:
-            for ng_name, ng in _resources(tf.body, "aws_eks_node_group"):
-                ngv = evaluate(ng, scope)
-                if not (
-                    isinstance(ngv.get("cluster_name"), Ref)
-                    and ngv["cluster_name"].address.startswith(address)
-                ):
-                    continue
-                label = f"aws_eks_node_group.{ng_name}"
-                lt = ngv.get("launch_template")
-                lt = lt[0] if isinstance(lt, list) and lt else lt
-                if not lt:
-                    placements.append(
-                        Placement(
-                            label,
-                            [primary],
-                            opens_all="has no launch template, so EKS gives "
-                            "its nodes the cluster primary security group, which admits all "
-                            "traffic from the control plane",
-                        )
-                    )
-                    continue
-                ref = lt.get("id") or lt.get("name") if isinstance(lt, dict) else None
-                lt_name = (
-                    ref.address.split(".")[1]
-                    if isinstance(ref, Ref) and ref.address.startswith("aws_launch_template.")
-                    else None
-                )
-                tmpl = templates.get(lt_name or "")
-                if tmpl is None:
-                    placements.append(
-                        Placement(label, [f"{UNRESOLVED}its launch template is not in the inputs"])
-                    )
-                    continue
-                sgs = _as_list(tmpl.get("vpc_security_group_ids"))
-                for ni in _as_list(tmpl.get("network_interfaces")):
-                    if isinstance(ni, dict):
-                        sgs += _as_list(ni.get("security_groups"))
-                if not sgs:
-                    placements.append(
-                        Placement(
-                            label,
-                            [primary],
-                            opens_all="its launch template names no security "
-                            "group, so EKS gives its nodes the cluster primary security group",
-                        )
-                    )
-                else:
-                    placements.append(
-                        Placement(label, [group_key(s) or f"{UNRESOLVED}{_why(s)}" for s in sgs])
-                    )
+        names = {v["name"]} if isinstance(v.get("name"), str) else set()
+        placements = external_placements(d, scope, set(), names, primary, raw_cluster=address)
         if not placements:
             placements.append(
                 Placement(
@@ -1130,15 +1368,37 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: li
         )
 
 
+def _module_creates(block: dict[str, Any], scope: Scope) -> bool | str:
+    """False when the module call creates nothing (`create = false` — terraform-aws-eks guards every
+    resource with `count = local.create ? 1 : 0` — or `count = 0` / an empty `for_each`); a string says why
+    that is unknown."""
+    create = evaluate(block["create"], scope) if "create" in block else True
+    if create is False:
+        return False
+    exists, cond = _count_condition(block, scope)
+    if not exists:
+        return False
+    why = _why(create) if create is not True else None
+    if why or cond:
+        return f"whether the module creates a cluster is unknown: {why or cond}"
+    return True
+
+
 def load_dir(d: TfDir, model: NetworkModel) -> None:
     scope = build_scope(d)
     for f in d.files:
         for name, block in _blocks(f.body, "module"):
             if _is_eks_root_module(block.get("source")):
-                model.clusters.append(eks_module_cluster(name, block, f, d, scope, model))
+                created = _module_creates(block, scope)
+                if created is False:
+                    continue  # `create = false` / `count = 0`: every resource has count 0 (main.tf L2 ff.)
+                cluster = eks_module_cluster(name, block, f, d, scope, model)
+                if isinstance(created, str):
+                    cluster.why_unknown = created
+                model.clusters.append(cluster)
         raw_resources(f, scope, model)
     for f in d.files:
-        raw_eks_clusters(f, scope, model, d.files)
+        raw_eks_clusters(f, scope, model, d)
 
 
 def known(value: Any) -> bool:
