@@ -59,11 +59,28 @@ class TfDir:
     module_versions: dict[str, str] = field(default_factory=dict)  # from modules.json
 
 
+# `"${concat(` then a line break before the closing `}"`: Terraform 0.11 configurations (e.g. terraform-aws-eks
+# v1-v4 workers.tf) wrap whole expressions in a quoted interpolation over several lines; the HCL2 parser
+# rejects many of them, and the generic parser message would not say why.
+_TF011_INTERPOLATION = re.compile(r'"\$\{[^"}\n]*\n')
+
+
 def parse_hcl(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
     try:
         body: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
         return body
     except Exception as exc:  # lark raises many types; all mean "not valid HCL"
+        legacy = _TF011_INTERPOLATION.search(text)
+        if legacy:
+            problems.append(
+                Problem(
+                    path,
+                    text.count("\n", 0, legacy.start()) + 1,
+                    'Terraform 0.11 syntax: a quoted interpolation "${...}" spans several lines; vizdoctor '
+                    "reads Terraform 0.12+ syntax (HCL2), and `terraform 0.12upgrade` rewrites this file to it",
+                )
+            )
+            return None
         line = getattr(exc, "line", None)
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         problems.append(
@@ -1155,17 +1172,48 @@ def eks_module_cluster(
             # Never guess where nodes joined outside the module are: only what names their groups counts.
             placements.append(_no_nodes_placement(name, loc))
         scenarios.append(Scenario(label, control_plane, placements, rules, groups, dict(era.unsure_ports)))
-    if create_node_raw := (args.get("create_node_security_group", True) is False):
-        ext_key = group_key(args.get("node_security_group_id"))
-        if ext_key and not ext_key.startswith("module."):
-            fix = FixTarget(
-                "raw",
-                module=name,
-                node_group_ref=_tf_ref(args.get("node_security_group_id")),
-                source_group_ref=f"module.{name}.cluster_security_group_id",
-            )
-    del create_node_raw
+    fix = _fix_target(name, args, eras, scenarios, model, fix)
     return Cluster(f"module.{name}", kind, scenarios, fix, loc)
+
+
+def _fix_target(
+    name: str,
+    args: dict[str, Any],
+    eras: list[eks.Era],
+    scenarios: list[Scenario],
+    model: NetworkModel,
+    fix: FixTarget,
+) -> FixTarget:
+    """Where a new rule takes effect, in the vocabulary of the releases the root admits: the v18+ map
+    `node_security_group_additional_rules` only exists from v18.0.0 and only feeds the node group the
+    module creates (`create_node_security_group`); otherwise the rule goes on the group the nodes carry."""
+    source = f"module.{name}.cluster_security_group_id"
+    if all(e.legacy_v17 for e in eras):
+        # v17: no rules map; the worker group is output `worker_security_group_id` (v17 outputs.tf), or the
+        # user's own group when worker_create_security_group = false.
+        ext = args.get("worker_security_group_id")
+        ref = (
+            _tf_ref(ext)
+            if args.get("worker_create_security_group", True) is False and group_key(ext)
+            else f"module.{name}.worker_security_group_id"
+        )
+        return FixTarget("raw", module=name, node_group_ref=ref, source_group_ref=source)
+    if args.get("create_node_security_group", True) is not False:
+        return fix
+    refs: list[str] = []
+    if group_key(args.get("node_security_group_id")):
+        refs.append(_tf_ref(args.get("node_security_group_id")))
+    last = scenarios[-1] if scenarios else None
+    for p in last.placements if last else []:
+        if p.opens_all or p.selectors is not None:
+            continue
+        for k in p.groups:
+            g = (last.groups if last else {}).get(k) or model.groups.get(k)
+            if g and g.terraform_ref and not k.endswith((":primary", ":cluster")):
+                refs.append(g.terraform_ref)
+    if not refs:
+        return fix
+    return FixTarget("raw", module=name, node_group_ref=refs[0], source_group_ref=source)
 
 
 def _tf_ref(value: Any) -> str:
