@@ -22,6 +22,8 @@ class ClusterFix:
     ports: list[tuple[int, int]]
     fix: Fix
     paths: int  # how many blocked paths the fix opens
+    target: Cluster | None = None  # the cluster the rules go to (for `scan --diff/--fix`)
+    rules: list[RuleSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -71,7 +73,7 @@ def combined_fixes(paths: list[ControlPlanePath]) -> list[ClusterFix]:
                 )
             )
             specs.append(((lo, hi), rule_key(lo, hi, services), desc))
-        out.append(ClusterFix(name, ranges, make_fix(cluster, specs), len(blocked)))
+        out.append(ClusterFix(name, ranges, make_fix(cluster, specs), len(blocked), cluster, specs))
     return out
 
 

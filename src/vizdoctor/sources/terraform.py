@@ -152,9 +152,18 @@ def group_key(value: Any) -> str | None:
     """Map an evaluated security-group id expression to a stable group key."""
     if isinstance(value, Ref):
         a = value.address
+        # a node group's own group, as the fix names it: module.eks.eks_managed_node_groups["k"].security_group_id
+        m = re.match(
+            r"""^module\.([\w-]+)\.(eks_managed_node_groups|self_managed_node_groups)\[["']([^"']+)["']\]"""
+            r"\.security_group_id$",
+            a,
+        )
+        if m:
+            return f'module.{m.group(1)} {m.group(2)}["{m.group(3)}"]:security_group'
         m = re.match(r"^module\.([\w-]+)\.(\w+)$", a)
         if m:
             role = {
+                "worker_security_group_id": "node",  # v17 outputs.tf
                 "node_security_group_id": "node",
                 "cluster_security_group_id": "cluster",
                 "cluster_primary_security_group_id": "primary",
@@ -1412,6 +1421,7 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, d: TfDir) -> 
                 [Scenario("as written", control_plane, placements, [], groups)],
                 fix,
                 loc,
+                aliases=[v["name"]] if isinstance(v.get("name"), str) else [],
             )
         )
 
@@ -1434,6 +1444,7 @@ def _module_creates(block: dict[str, Any], scope: Scope) -> bool | str:
 
 def load_dir(d: TfDir, model: NetworkModel) -> None:
     scope = build_scope(d)
+    first = len(model.clusters)
     for f in d.files:
         for name, block in _blocks(f.body, "module"):
             if _is_eks_root_module(block.get("source")):
@@ -1441,12 +1452,19 @@ def load_dir(d: TfDir, model: NetworkModel) -> None:
                 if created is False:
                     continue  # `create = false` / `count = 0`: every resource has count 0 (main.tf L2 ff.)
                 cluster = eks_module_cluster(name, block, f, d, scope, model)
+                for arg in ("cluster_name", "name"):  # v17-v20 / v21 (docs/UPGRADE-21.0.md)
+                    value = evaluate(block[arg], scope) if arg in block else None
+                    if isinstance(value, str) and value:
+                        cluster.aliases.append(value)
                 if isinstance(created, str):
                     cluster.why_unknown = created
                 model.clusters.append(cluster)
         raw_resources(f, scope, model)
     for f in d.files:
         raw_eks_clusters(f, scope, model, d)
+    if any(True for f in d.files for _ in _resources(f.body, "aws_vpc_security_group_ingress_rule")):
+        for cluster in model.clusters[first:]:
+            cluster.fix.rule_resource = "aws_vpc_security_group_ingress_rule"  # the root's own style
 
 
 def known(value: Any) -> bool:
