@@ -366,3 +366,56 @@ def test_terraform_0_11_interpolation_is_named(tmp_path: Path) -> None:
     assert problem.path.endswith("workers.tf")
     assert problem.line == 3
     assert "Terraform 0.11 syntax" in problem.message
+
+
+# --- 7. several clusters in one root --------------------------------------------------------------
+
+TWO_CLUSTERS = eks('cluster_name = "legacy"', name="legacy") + V21_NO_NODE_SG
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vizdoctor", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+
+
+def test_clusters_that_disagree_show_each_verdict_not_the_worst(tmp_path: Path) -> None:
+    report = scan_tf(tmp_path, TWO_CLUSTERS)
+    tap = path(report, TAP)
+    assert tap.status == "unknown"
+    assert "module.legacy: blocked" in tap.reason and "module.eks: open" in tap.reason
+    assert "--cluster" in tap.reason
+    assert tap.verdict is not None
+    assert [(n, s) for n, s, _ in tap.verdict.per_cluster] == [
+        ("module.legacy", "blocked"),
+        ("module.eks", "open"),
+    ]
+    r = _cli("scan", str(tmp_path), "-o", "json")
+    import json
+
+    data = json.loads(r.stdout)
+    (tap_json,) = [p for p in data["paths"] if p["target_port"] == TAP]
+    assert [c["status"] for c in tap_json["clusters"]] == ["blocked", "open"]
+    assert {c["name"]: c["aliases"] for c in data["inputs"]["clusters"]} == {
+        "module.legacy": ["legacy"],
+        "module.eks": ["ex-eks"],
+    }
+
+
+def test_clusters_that_agree_keep_the_common_verdict(tmp_path: Path) -> None:
+    report = scan_tf(tmp_path, eks(name="a") + eks(name="b"))
+    assert path(report, TAP).status == "blocked"
+    assert {f.cluster for f in report.fixes} == {"module.a", "module.b"}
+
+
+def test_cluster_option_picks_one(tmp_path: Path) -> None:
+    scan_tf(tmp_path, TWO_CLUSTERS)
+    legacy = _cli("scan", str(tmp_path), "--cluster", "module.legacy")
+    assert legacy.returncode == 1, legacy.stderr
+    assert "× APIService v1alpha1.tap.linkerd.io" in legacy.stdout
+    for name in ("module.eks", "eks", "ex-eks"):
+        picked = _cli("scan", str(tmp_path), "--cluster", name)
+        assert picked.returncode == 0, name + picked.stdout
+    missing = _cli("scan", str(tmp_path), "--cluster", "nope")
+    assert missing.returncode == 2
+    assert "module.legacy" in missing.stderr and "ex-eks" in missing.stderr
