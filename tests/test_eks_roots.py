@@ -419,3 +419,186 @@ def test_cluster_option_picks_one(tmp_path: Path) -> None:
     missing = _cli("scan", str(tmp_path), "--cluster", "nope")
     assert missing.returncode == 2
     assert "module.legacy" in missing.stderr and "ex-eks" in missing.stderr
+
+
+# --- 6. classic self-managed workers, sibling local modules ----------------------------------------
+
+# Modelled on terraform-provider-aws examples/eks-getting-started (the original EKS walkthrough): workers in
+# an Auto Scaling group from a launch configuration, tagged kubernetes.io/cluster/<name>, and a node group
+# rule 1025-65535 from the cluster's own security group.
+CLASSIC = """
+variable "cluster-name" {
+  default = "terraform-eks-demo"
+}
+
+resource "aws_security_group" "demo-cluster" {
+  name   = "terraform-eks-demo-cluster"
+  vpc_id = "vpc-1"
+}
+
+resource "aws_eks_cluster" "demo" {
+  name     = var.cluster-name
+  role_arn = aws_iam_role.demo-cluster.arn
+
+  vpc_config {
+    security_group_ids = [aws_security_group.demo-cluster.id]
+    subnet_ids         = ["subnet-a"]
+  }
+}
+
+resource "aws_security_group" "demo-node" {
+  name   = "terraform-eks-demo-node"
+  vpc_id = "vpc-1"
+}
+
+resource "aws_security_group_rule" "demo-node-ingress-cluster" {
+  description              = "Allow worker Kubelets and pods to receive communication from the cluster control plane"
+  from_port                = %s
+  protocol                 = "tcp"
+  security_group_id        = aws_security_group.demo-node.id
+  source_security_group_id = aws_security_group.demo-cluster.id
+  to_port                  = 65535
+  type                     = "ingress"
+}
+
+locals {
+  demo-node-userdata = <<USERDATA
+#!/bin/bash
+/etc/eks/bootstrap.sh --apiserver-endpoint '${aws_eks_cluster.demo.endpoint}' '${var.cluster-name}'
+USERDATA
+}
+
+resource "aws_launch_configuration" "demo" {
+  image_id         = "ami-1"
+  instance_type    = "m4.large"
+  name_prefix      = "terraform-eks-demo"
+  security_groups  = [aws_security_group.demo-node.id]
+  user_data_base64 = base64encode(local.demo-node-userdata)
+}
+
+resource "aws_autoscaling_group" "demo" {
+  desired_capacity     = 2
+  launch_configuration = aws_launch_configuration.demo.id
+  max_size             = 2
+  min_size             = 1
+  name                 = "terraform-eks-demo"
+  vpc_zone_identifier  = ["subnet-a"]
+
+  tag {
+    key                 = "kubernetes.io/cluster/${var.cluster-name}"
+    value               = "owned"
+    propagate_at_launch = true
+  }
+}
+"""
+
+
+def test_classic_workers_from_a_launch_configuration(tmp_path: Path) -> None:
+    report = scan_tf(tmp_path / "wide", CLASSIC % 1025)
+    assert opened(report) == set(ALL_PORTS)
+    assert "aws_autoscaling_group.demo" in path(report, TAP).reason
+    narrow = scan_tf(tmp_path / "narrow", CLASSIC % 9000)
+    assert statuses(narrow)[TAP] == "blocked"
+    assert statuses(narrow)[9443] == "open"
+    (fix,) = narrow.fixes
+    assert fix.fix.terraform is not None
+    assert "security_group_id        = aws_security_group.demo-node.id" in fix.fix.terraform
+
+
+def test_auto_scaling_group_that_names_no_cluster_is_not_taken_for_its_nodes(tmp_path: Path) -> None:
+    tf = (
+        (CLASSIC % 1025)
+        .replace("kubernetes.io/cluster/${var.cluster-name}", "team")
+        .replace("${aws_eks_cluster.demo.endpoint}", "https://example")
+        .replace("'${var.cluster-name}'", "demo")
+    )
+    report = scan_tf(tmp_path, tf)
+    assert statuses(report)[TAP] == "unknown"
+
+
+SIBLINGS = {
+    "main.tf": """
+        module "cluster" {
+          source = "./modules/cluster"
+          name   = "demo"
+        }
+
+        module "nodes" {
+          source                  = "./modules/nodes"
+          cluster_name            = module.cluster.cluster_name
+          node_security_group_ids = [module.cluster.node_security_group_id]
+        }
+        """,
+    "modules/cluster/main.tf": """
+        variable "name" {}
+
+        resource "aws_eks_cluster" "this" {
+          name     = var.name
+          role_arn = "arn:aws:iam::111122223333:role/eks"
+          vpc_config {
+            subnet_ids = ["subnet-a"]
+          }
+        }
+
+        resource "aws_security_group" "node" {
+          name = "${var.name}-node"
+        }
+
+        resource "aws_vpc_security_group_ingress_rule" "kubelet" {
+          security_group_id            = aws_security_group.node.id
+          referenced_security_group_id = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+          ip_protocol                  = "tcp"
+          from_port                    = 10250
+          to_port                      = 10250
+        }
+
+        output "cluster_name" {
+          value = aws_eks_cluster.this.name
+        }
+
+        output "node_security_group_id" {
+          value = aws_security_group.node.id
+        }
+        """,
+    "modules/nodes/main.tf": """
+        variable "cluster_name" {}
+        variable "node_security_group_ids" {}
+
+        resource "aws_launch_template" "this" {
+          name_prefix            = "nodes-"
+          vpc_security_group_ids = var.node_security_group_ids
+        }
+
+        resource "aws_eks_node_group" "this" {
+          cluster_name    = var.cluster_name
+          node_group_name = "nodes"
+          node_role_arn   = "arn:aws:iam::111122223333:role/node"
+          subnet_ids      = ["subnet-a"]
+          scaling_config {
+            desired_size = 1
+            max_size     = 1
+            min_size     = 1
+          }
+          launch_template {
+            id      = aws_launch_template.this.id
+            version = aws_launch_template.this.latest_version
+          }
+        }
+        """,
+}
+
+
+def test_cluster_and_node_groups_in_sibling_local_modules(tmp_path: Path) -> None:
+    main, *others = SIBLINGS.items()
+    report = scan_tf(tmp_path, main[1], dict(others))
+    assert [c.name for c in report.inventory.network.clusters] == ["module.cluster.aws_eks_cluster.this"]
+    st = statuses(report)
+    assert st[10250] == "open"
+    assert st[TAP] == "blocked"
+    assert "module.nodes.aws_eks_node_group.this" in path(report, TAP).reason
+    (fix,) = report.fixes
+    assert fix.fix.terraform is not None
+    # written for modules/cluster/main.tf, where the cluster is: names as that module sees them
+    assert 'resource "aws_vpc_security_group_ingress_rule"' in fix.fix.terraform
+    assert "security_group_id            = aws_security_group.node.id" in fix.fix.terraform
+    assert fix.fix.where is not None and fix.fix.where.path.endswith("modules/cluster/main.tf")

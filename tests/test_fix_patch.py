@@ -15,7 +15,7 @@ import hcl2
 import pytest
 
 from conftest import EXAMPLE, ROOT
-from test_eks_roots import LT_WITH_NODE_SG, RAW_NG, V21_NO_NODE_SG
+from test_eks_roots import CLASSIC, LT_WITH_NODE_SG, RAW_NG, SIBLINGS, V21_NO_NODE_SG
 from test_terraform_forms import RAW_CLUSTER, eks, manifests
 from vizdoctor.report import scan
 
@@ -196,3 +196,34 @@ def test_existing_key_is_not_overwritten(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(eks(body))
     r = _vizdoctor("scan", str(tmp_path), "--diff")
     assert "+    ingress_linkerd_viz_tap_8089_2 = {" in r.stdout
+
+
+def test_fix_round_trip_in_sibling_local_modules(tmp_path: Path) -> None:
+    (tmp_path / "k8s.yaml").write_text(manifests())
+    for name, text in SIBLINGS.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    subprocess.run(
+        [shutil.which("terraform") or "true", "fmt", "-recursive", str(tmp_path)],
+        env={**os.environ, "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": os.devnull},
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    _, text = _round_trip(tmp_path)
+    assert (
+        "referenced_security_group_id = aws_eks_cluster.this.vpc_config[0].cluster_security_group_id" in text
+    )
+
+
+def test_fix_round_trip_classic_workers(tmp_path: Path) -> None:
+    (tmp_path / "k8s.yaml").write_text(manifests())
+    (tmp_path / "main.tf").write_text(CLASSIC % 9000)
+    subprocess.run(
+        [shutil.which("terraform") or "true", "fmt", str(tmp_path)],
+        env={**os.environ, "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": os.devnull},
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    _round_trip(tmp_path)

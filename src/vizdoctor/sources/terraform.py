@@ -12,8 +12,9 @@ Reads one configuration directory at a time (all its `.tf` files, `*.tfvars`, an
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,8 @@ def group_key(value: Any) -> str | None:
         )
         if m:
             return f'module.{m.group(1)} {m.group(2)}["{m.group(3)}"]:security_group'
-        m = re.match(r"^module\.([\w-]+)\.(\w+)$", a)
+        # `module.<name>.<output>`, also as seen from inside a local child module (`module.c.module.eks.x`)
+        m = re.match(r"^(?:module\.[\w-]+\.)*module\.([\w-]+)\.(\w+)$", a)
         if m:
             role = {
                 "worker_security_group_id": "node",  # v17 outputs.tf
@@ -175,7 +177,7 @@ def group_key(value: Any) -> str | None:
         a = re.sub(r"\[[^\]]*\]", "", a)  # aws_security_group.x[0].id -> aws_security_group.x.id
         if a.endswith(".id"):
             a = a[:-3]
-        if a.startswith("aws_eks_cluster.") and "cluster_security_group_id" in a:
+        if re.match(r"^(module\.[\w-]+\.)*aws_eks_cluster\.", a) and "cluster_security_group_id" in a:
             return a.split(".vpc_config")[0] + ":primary"
         return a
     if isinstance(value, str) and value:
@@ -398,14 +400,30 @@ def _arg(ctx: _ModuleCtx, name: str, era: eks.Era, default: Any = None) -> Any:
     return ctx.args.get(name, default)
 
 
-def _launch_templates(d: TfDir, scope: Scope) -> dict[str, dict[str, Any]]:
-    return {n: evaluate(b, scope) for tf in d.files for n, b in _resources(tf.body, "aws_launch_template")}
+@dataclass
+class Instance:
+    """One configuration directory as Terraform expands it: a root, or a local child module called from
+    one (`source = "./modules/x"`), with its own variables and the address prefix of its resources."""
+
+    d: TfDir
+    scope: Scope
+
+
+def _launch_templates(insts: list[Instance]) -> dict[str, dict[str, Any]]:
+    return {
+        f"{i.scope.prefix}aws_launch_template.{n}": evaluate(b, i.scope)
+        for i in insts
+        for tf in i.d.files
+        for n, b in _resources(tf.body, "aws_launch_template")
+    }
 
 
 def _template_name(ref: Any) -> str | None:
-    """`aws_launch_template.x.id` / `.name` (also `[0]`) -> "x"."""
+    """`aws_launch_template.x.id` / `.name` (also `[0]`, also inside a local module) -> its address."""
     if isinstance(ref, Ref):
-        m = re.match(r"^aws_launch_template\.([\w-]+)(\[[^\]]*\])?\.(id|name)$", ref.address)
+        m = re.match(
+            r"^((?:module\.[\w-]+\.)*aws_launch_template\.[\w-]+)(\[[^\]]*\])?\.(id|name)$", ref.address
+        )
         if m:
             return m.group(1)
     return None
@@ -439,7 +457,7 @@ def _template_placement(
         return Placement(
             label,
             [primary],
-            opens_all=f"its launch template aws_launch_template.{name} names no security group, so EKS "
+            opens_all=f"its launch template {name} names no security group, so EKS "
             "gives its nodes the cluster primary security group, which admits all traffic from the control "
             "plane",
             location=where,
@@ -448,7 +466,7 @@ def _template_placement(
         return Placement(
             label,
             [
-                f"{UNRESOLVED}aws_launch_template.{name} names no security group, so the instances get the "
+                f"{UNRESOLVED}{name} names no security group, so the instances get the "
                 "VPC's default security group, which is not in the inputs"
             ],
             location=where,
@@ -641,7 +659,7 @@ def _node_group_placements(
                     out.append(Placement(label, [f"{UNRESOLVED}{detail}"], location=where))
                     continue
                 if template == "external":
-                    ref = Ref(f"aws_launch_template.{detail}.id")
+                    ref = Ref(f"{detail}.id")
                     out.append(_template_placement(label, ref, ctx.templates, primary, where))
                     continue
             groups_here = [*node_keys, *extra_groups(cfg)]
@@ -833,13 +851,22 @@ def _standalone_submodule(
 
 
 def external_placements(
-    d: TfDir, scope: Scope, refs: set[str], names: set[str], primary: str, raw_cluster: str | None = None
+    insts: list[Instance], refs: set[str], names: set[str], primary: str, raw_cluster: str | None = None
 ) -> list[Placement]:
     """Nodes declared outside the cluster's own block that name the cluster: raw `aws_eks_node_group`s
     and stand-alone terraform-aws-eks sub-modules whose `cluster_name` is the cluster's output or name."""
-    templates = _launch_templates(d, scope)
+    templates = _launch_templates(insts)
+    configs = {
+        f"{i.scope.prefix}aws_launch_configuration.{n}": (b, evaluate(b, i.scope))
+        for i in insts
+        for tf in i.d.files
+        for n, b in _resources(tf.body, "aws_launch_configuration")
+    }
+    tokens = {*refs, *([raw_cluster + "."] if raw_cluster else [])}
     out: list[Placement] = []
-    for tf in d.files:
+    for inst, tf in ((i, tf) for i in insts for tf in i.d.files):
+        d, scope = inst.d, inst.scope
+        out += _asg_placements(inst, tf, tokens, names, primary, templates, configs)
         for ng_name, ng in _resources(tf.body, "aws_eks_node_group"):
             ngv = evaluate(ng, scope)
             cn = ngv.get("cluster_name")
@@ -848,7 +875,7 @@ def external_placements(
             )
             if not linked:
                 continue
-            label = f"aws_eks_node_group.{ng_name}"
+            label = f"{scope.prefix}aws_eks_node_group.{ng_name}"
             where = Location(tf.path, _block_line(tf, "resource", "aws_eks_node_group", ng_name))
             if not _count_condition(ng, scope)[0]:
                 continue
@@ -893,12 +920,92 @@ def _no_nodes_placement(name: str, loc: Location) -> Placement:
     )
 
 
-def _module_external(name: str, args: dict[str, Any], d: TfDir, scope: Scope) -> list[Placement]:
+def _names_cluster(raw: Any, value: Any, tokens: set[str], prefix: str, names: set[str]) -> bool:
+    """Whether an Auto Scaling group (with its launch configuration or template) belongs to the cluster:
+    its `kubernetes.io/cluster/<name>` tag (required on self-managed nodes: EKS user guide, "Launch
+    self-managed Amazon Linux nodes") or a reference to the cluster (its bootstrap user data names it)."""
+    text = json.dumps(raw, default=str) + repr(value)
+    local = {t[len(prefix) :] for t in tokens if prefix and t.startswith(prefix)}
+    if any(t in text for t in (*tokens, *local)):
+        return True
+    return any(f"kubernetes.io/cluster/{n}" in text for n in names)
+
+
+_LC_REF = re.compile(r"^((?:module\.[\w-]+\.)*aws_launch_configuration\.[\w-]+)(\[[^\]]*\])?\.(id|name)$")
+
+
+def _asg_placements(
+    inst: Instance,
+    tf: TfFile,
+    tokens: set[str],
+    names: set[str],
+    primary: str,
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, tuple[dict[str, Any], dict[str, Any]]],
+) -> list[Placement]:
+    """Classic self-managed workers: `aws_autoscaling_group` with an `aws_launch_configuration`
+    (`security_groups`) or an `aws_launch_template`; their instances carry exactly those groups (no EKS
+    default applies outside managed node groups)."""
+    scope = inst.scope
+    out: list[Placement] = []
+    for name, asg in _resources(tf.body, "aws_autoscaling_group"):
+        if not _count_condition(asg, scope)[0]:
+            continue
+        v = evaluate(asg, scope)
+        lc_ref = v.get("launch_configuration")
+        lt = v.get("launch_template")
+        lt = lt[0] if isinstance(lt, list) and lt else lt
+        if not lt:
+            mip = v.get("mixed_instances_policy")
+            mip = mip[0] if isinstance(mip, list) and mip else mip
+            spec = mip.get("launch_template") if isinstance(mip, dict) else None
+            spec = spec[0] if isinstance(spec, list) and spec else spec
+            spec = spec.get("launch_template_specification") if isinstance(spec, dict) else None
+            spec = spec[0] if isinstance(spec, list) and spec else spec
+            if isinstance(spec, dict):
+                lt = {"id": spec.get("launch_template_id") or spec.get("launch_template_name")}
+        m = _LC_REF.match(lc_ref.address) if isinstance(lc_ref, Ref) else None
+        config = configs.get(m.group(1)) if m else None
+        tmpl_name = _template_name((lt.get("id") or lt.get("name")) if isinstance(lt, dict) else None)
+        raw_parts = [asg, config[0] if config else None, templates.get(tmpl_name or "")]
+        if not _names_cluster(raw_parts, [v, config[1] if config else None], tokens, scope.prefix, names):
+            continue
+        label = f"{scope.prefix}aws_autoscaling_group.{name}"
+        where = Location(tf.path, _block_line(tf, "resource", "aws_autoscaling_group", name))
+        if isinstance(lt, dict):
+            ref = lt.get("id") or lt.get("name")
+            out.append(_template_placement(label, ref, templates, primary, where, managed=False))
+            continue
+        if config is None:
+            what = lc_ref.address if isinstance(lc_ref, Ref) else repr(lc_ref)
+            out.append(
+                Placement(
+                    label,
+                    [f"{UNRESOLVED}its launch configuration ({what}) is not in the inputs"],
+                    location=where,
+                )
+            )
+            continue
+        sgs = config[1].get("security_groups")
+        if isinstance(sgs, Unknown | Ref):
+            out.append(Placement(label, [f"{UNRESOLVED}{_why(sgs)}"], location=where))
+            continue
+        groups = [group_key(x) or f"{UNRESOLVED}{_why(x)}" for x in _as_list(sgs)]
+        if not groups:
+            groups = [
+                f"{UNRESOLVED}{m.group(1) if m else 'its launch configuration'} names no security group, so the "
+                "instances get the VPC's default security group, which is not in the inputs"
+            ]
+        out.append(Placement(label, groups, location=where))
+    return out
+
+
+def _module_external(name: str, args: dict[str, Any], insts: list[Instance], prefix: str) -> list[Placement]:
     # v17-v20 name the cluster `cluster_name`, v21 `name` (docs/UPGRADE-21.0.md); the outputs
     # `cluster_name` (v18+) and `cluster_id` (the name up to v19; outposts id in v20+) are what others use.
     names = {v for v in (args.get("cluster_name"), args.get("name")) if isinstance(v, str) and v}
-    refs = {f"module.{name}.cluster_name", f"module.{name}.cluster_id"}
-    return external_placements(d, scope, refs, names, f"module.{name}:primary")
+    refs = {f"{prefix}module.{name}.cluster_name", f"{prefix}module.{name}.cluster_id"}
+    return external_placements(insts, refs, names, f"module.{name}:primary")
 
 
 def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str, external: list[Placement]) -> Scenario:
@@ -1008,11 +1115,18 @@ def _duplicate_keys(f: TfFile, var: str, start: int) -> list[tuple[str, list[int
 
 
 def eks_module_cluster(
-    name: str, block: dict[str, Any], f: TfFile, d: TfDir, scope: Scope, model: NetworkModel
+    name: str,
+    block: dict[str, Any],
+    f: TfFile,
+    d: TfDir,
+    scope: Scope,
+    model: NetworkModel,
+    insts: list[Instance] | None = None,
 ) -> Cluster:
+    insts = insts if insts is not None else [Instance(d, scope)]
     loc = Location(f.path, _block_line(f, "module", name))
     args = {k: evaluate(v, scope) for k, v in block.items() if not k.startswith("__")}
-    ctx = _ModuleCtx(name, block, f, loc, args, _launch_templates(d, scope))
+    ctx = _ModuleCtx(name, block, f, loc, args, _launch_templates(insts))
     fix = FixTarget(
         "module",
         module=name,
@@ -1074,7 +1188,7 @@ def eks_module_cluster(
         )
 
     scenarios: list[Scenario] = []
-    external = _module_external(name, args, d, scope)
+    external = _module_external(name, args, insts, scope.prefix)
     ignored_noted = False
     for era in eras:
         label = f"v{fmt(max(lo, era.since))}" + (
@@ -1287,7 +1401,7 @@ def _peers_for(values: dict[str, Any], singular: bool) -> list[Peer]:
 
 def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
     for name, block in _resources(f.body, "aws_security_group"):
-        key = f"aws_security_group.{name}"
+        key = f"{scope.prefix}aws_security_group.{name}"
         loc = Location(f.path, _block_line(f, "resource", "aws_security_group", name))
         has_dynamic = "dynamic" in block
         model.groups[key] = SecurityGroup(
@@ -1325,7 +1439,7 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
         ("aws_vpc_security_group_ingress_rule", True),
     ):
         for name, block in _resources(f.body, rtype):
-            address = f"{rtype}.{name}"
+            address = f"{scope.prefix}{rtype}.{name}"
             loc = Location(f.path, _block_line(f, "resource", rtype, name))
             v = evaluate(block, scope)
             direction = v.get("type")
@@ -1368,13 +1482,13 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
                 )
 
 
-def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, d: TfDir) -> None:
+def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, insts: list[Instance]) -> None:
     """`aws_eks_cluster` with `aws_eks_node_group`s: node groups without a launch template carry the
     cluster primary SG (EKS docs, launch-templates.adoc L105)."""
     for name, block in _resources(f.body, "aws_eks_cluster"):
         if not _count_condition(block, scope)[0]:
             continue
-        address = f"aws_eks_cluster.{name}"
+        address = f"{scope.prefix}aws_eks_cluster.{name}"
         loc = Location(f.path, _block_line(f, "resource", "aws_eks_cluster", name))
         primary = f"{address}:primary"
         v = evaluate(block, scope)
@@ -1391,7 +1505,7 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, d: TfDir) -> 
             )
         }
         names = {v["name"]} if isinstance(v.get("name"), str) else set()
-        placements = external_placements(d, scope, set(), names, primary, raw_cluster=address)
+        placements = external_placements(insts, set(), names, primary, raw_cluster=address)
         if not placements:
             placements.append(
                 Placement(
@@ -1400,19 +1514,23 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, d: TfDir) -> 
                     location=loc,
                 )
             )
+        # The rule goes into the cluster's own file, so it names groups as that module sees them.
         node_ref = next(
             (
-                model.groups[k].terraform_ref
+                ref[len(scope.prefix) :]
                 for p in placements
                 for k in p.groups
-                if k in model.groups and model.groups[k].terraform_ref
+                if k in model.groups
+                and (ref := model.groups[k].terraform_ref)
+                and ref.startswith(scope.prefix)
+                and not ref[len(scope.prefix) :].startswith("module.")
             ),
             None,
         )
         fix = FixTarget(
             "raw",
             node_group_ref=node_ref or "<node-security-group-id>",
-            source_group_ref=f"{address}.vpc_config[0].cluster_security_group_id",
+            source_group_ref=f"aws_eks_cluster.{name}.vpc_config[0].cluster_security_group_id",
         )
         model.clusters.append(
             Cluster(
@@ -1442,27 +1560,122 @@ def _module_creates(block: dict[str, Any], scope: Scope) -> bool | str:
     return True
 
 
-def load_dir(d: TfDir, model: NetworkModel) -> None:
+_META_ARGS = ("source", "version", "count", "for_each", "providers", "depends_on")
+
+
+def _local_source(d: TfDir, source: Any) -> str | None:
+    """The directory of a local module (`./modules/x`, `../x`): Terraform reads it from the caller's folder."""
+    if isinstance(source, str) and source.startswith(("./", "../")):
+        return os.path.normpath(os.path.join(d.path, source))
+    return None
+
+
+def _instances(
+    d: TfDir,
+    dirs: dict[str, TfDir],
+    prefix: str = "",
+    inputs: dict[str, Any] | None = None,
+    stack: tuple[str, ...] = (),
+) -> list[Instance]:
+    """`d` and, recursively, the local modules it calls whose folders are among the inputs; module
+    arguments become the child's variables and `module.<name>.<output>` reads the child's outputs."""
     scope = build_scope(d)
-    first = len(model.clusters)
+    scope.prefix = prefix
+    if inputs is not None:
+        scope.variables.update(inputs)
+    calls: dict[str, tuple[dict[str, Any], TfDir]] = {}
     for f in d.files:
         for name, block in _blocks(f.body, "module"):
-            if _is_eks_root_module(block.get("source")):
-                created = _module_creates(block, scope)
-                if created is False:
-                    continue  # `create = false` / `count = 0`: every resource has count 0 (main.tf L2 ff.)
-                cluster = eks_module_cluster(name, block, f, d, scope, model)
-                for arg in ("cluster_name", "name"):  # v17-v20 / v21 (docs/UPGRADE-21.0.md)
-                    value = evaluate(block[arg], scope) if arg in block else None
-                    if isinstance(value, str) and value:
-                        cluster.aliases.append(value)
-                if isinstance(created, str):
-                    cluster.why_unknown = created
-                model.clusters.append(cluster)
-        raw_resources(f, scope, model)
-    for f in d.files:
-        raw_eks_clusters(f, scope, model, d)
-    if any(True for f in d.files for _ in _resources(f.body, "aws_vpc_security_group_ingress_rule")):
+            path = _local_source(d, block.get("source"))
+            if path in dirs and path not in stack and path != d.path:
+                calls[name] = (block, dirs[path])
+    built: dict[str, list[Instance]] = {}
+    building: set[str] = set()
+
+    def child(name: str) -> list[Instance] | None:
+        if name in built or name in building:
+            return built.get(name)
+        building.add(name)
+        block, cdir = calls[name]
+        args = {
+            k: evaluate(v, scope) for k, v in block.items() if k not in _META_ARGS and not k.startswith("__")
+        }
+        built[name] = _instances(cdir, dirs, f"{prefix}module.{name}.", args, (*stack, d.path))
+        return built[name]
+
+    def outputs(name: str) -> Callable[[str], Any]:
+        def read(output: str) -> Any:
+            insts = child(name)
+            if not insts:
+                return Unknown(f"module.{name} depends on its own outputs")
+            for f in insts[0].d.files:
+                for oname, oblock in _blocks(f.body, "output"):
+                    if oname == output:
+                        return evaluate(oblock.get("value"), insts[0].scope)
+            return Unknown(f"module.{name} has no output {output!r} in the inputs")
+
+        return read
+
+    for name in calls:
+        scope.modules[name] = outputs(name)
+    out = [Instance(d, scope)]
+    for name, (block, _) in calls.items():
+        if _module_creates(block, scope) is False:
+            continue  # count = 0
+        out.extend(child(name) or [])
+    return out
+
+
+def load_dirs(dirs: list[TfDir], model: NetworkModel) -> None:
+    """Every configuration in the inputs; a folder that another one calls as a local module is read as
+    that module (with the caller's arguments), not as a root of its own."""
+    by_path = {d.path: d for d in dirs}
+    called = {
+        path
+        for d in dirs
+        for f in d.files
+        for _, block in _blocks(f.body, "module")
+        if (path := _local_source(d, block.get("source"))) in by_path and path != d.path
+    }
+    roots = [d for d in dirs if d.path not in called] or dirs
+    for root in roots:
+        _load_instances(_instances(root, by_path), model)
+
+
+def load_dir(d: TfDir, model: NetworkModel) -> None:
+    load_dirs([d], model)
+
+
+def _load_instances(insts: list[Instance], model: NetworkModel) -> None:
+    first = len(model.clusters)
+    for inst in insts:
+        d, scope = inst.d, inst.scope
+        for f in d.files:
+            for name, block in _blocks(f.body, "module"):
+                if _is_eks_root_module(block.get("source")):
+                    created = _module_creates(block, scope)
+                    if created is False:
+                        continue  # `create = false` / `count = 0`: every resource has count 0 (main.tf L2 ff.)
+                    cluster = eks_module_cluster(name, block, f, d, scope, model, insts)
+                    if scope.prefix:
+                        cluster.name = f"{scope.prefix}{cluster.name}"
+                    for arg in ("cluster_name", "name"):  # v17-v20 / v21 (docs/UPGRADE-21.0.md)
+                        value = evaluate(block[arg], scope) if arg in block else None
+                        if isinstance(value, str) and value:
+                            cluster.aliases.append(value)
+                    if isinstance(created, str):
+                        cluster.why_unknown = created
+                    model.clusters.append(cluster)
+            raw_resources(f, scope, model)
+    for inst in insts:
+        for f in inst.d.files:
+            raw_eks_clusters(f, inst.scope, model, insts)
+    if any(
+        True
+        for i in insts
+        for f in i.d.files
+        for _ in _resources(f.body, "aws_vpc_security_group_ingress_rule")
+    ):
         for cluster in model.clusters[first:]:
             cluster.fix.rule_resource = "aws_vpc_security_group_ingress_rule"  # the root's own style
 
