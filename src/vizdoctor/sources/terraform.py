@@ -164,13 +164,7 @@ def group_key(value: Any) -> str | None:
         # `module.<name>.<output>`, also as seen from inside a local child module (`module.c.module.eks.x`)
         m = re.match(r"^(?:module\.[\w-]+\.)*module\.([\w-]+)\.(\w+)$", a)
         if m:
-            role = {
-                "worker_security_group_id": "node",  # v17 outputs.tf
-                "node_security_group_id": "node",
-                "cluster_security_group_id": "cluster",
-                "cluster_primary_security_group_id": "primary",
-                "security_group_id": "cluster",  # v21 output name of the cluster SG
-            }.get(m.group(2))
+            role = eks.OUTPUT_ROLES.get(m.group(2))
             if role:
                 return f"module.{m.group(1)}:{role}"
             return a
@@ -542,9 +536,9 @@ def _node_group_security_group(
         unsure = next((p for p in parts if isinstance(p, Unknown | Ref)), None)
         if unsure is not None:
             return f"{UNRESOLVED}whether {label} gets its own security group is unknown: {_why(unsure)}"
-        if not specs and not parts[1] and parts[2] is not True:
+        if eks.V21_OWN_GROUP_NEEDS_RULES and not specs and not parts[1] and parts[2] is not True:
             return None
-        if kind == "self-managed":
+        if kind == "self-managed" and not eks.V21_SELF_MANAGED_ATTACHES_OWN_GROUP:
             # v21 self-managed-node-group creates the group but leaves it off its launch template
             # (`security_group_ids = compact(concat([var.cluster_primary_security_group_id],
             # var.vpc_security_group_ids))`, main.tf L118 at v21.0.0, unchanged to v21.19.0).
@@ -1003,8 +997,8 @@ def _asg_placements(
 def _module_external(name: str, args: dict[str, Any], insts: list[Instance], prefix: str) -> list[Placement]:
     # v17-v20 name the cluster `cluster_name`, v21 `name` (docs/UPGRADE-21.0.md); the outputs
     # `cluster_name` (v18+) and `cluster_id` (the name up to v19; outposts id in v20+) are what others use.
-    names = {v for v in (args.get("cluster_name"), args.get("name")) if isinstance(v, str) and v}
-    refs = {f"{prefix}module.{name}.cluster_name", f"{prefix}module.{name}.cluster_id"}
+    names = {v for v in (args.get(a) for a in eks.CLUSTER_NAME_ARGS) if isinstance(v, str) and v}
+    refs = {f"{prefix}module.{name}.{out}" for out in eks.CLUSTER_NAME_OUTPUTS}
     return external_placements(insts, refs, names, f"module.{name}:primary")
 
 
@@ -1659,7 +1653,7 @@ def _load_instances(insts: list[Instance], model: NetworkModel) -> None:
                     cluster = eks_module_cluster(name, block, f, d, scope, model, insts)
                     if scope.prefix:
                         cluster.name = f"{scope.prefix}{cluster.name}"
-                    for arg in ("cluster_name", "name"):  # v17-v20 / v21 (docs/UPGRADE-21.0.md)
+                    for arg in eks.CLUSTER_NAME_ARGS:
                         value = evaluate(block[arg], scope) if arg in block else None
                         if isinstance(value, str) and value:
                             cluster.aliases.append(value)
