@@ -602,3 +602,31 @@ def test_cluster_and_node_groups_in_sibling_local_modules(tmp_path: Path) -> Non
     assert 'resource "aws_vpc_security_group_ingress_rule"' in fix.fix.terraform
     assert "security_group_id            = aws_security_group.node.id" in fix.fix.terraform
     assert fix.fix.where is not None and fix.fix.where.path.endswith("modules/cluster/main.tf")
+
+
+def test_node_group_whose_cluster_cannot_be_resolved_may_be_ours(tmp_path: Path) -> None:
+    # cluster_name from a variable without a value: these nodes may be module.eks's, so nothing is blocked
+    tf = (
+        'variable "cluster" {}\n'
+        + eks(node_groups=None)
+        + (RAW_NG % ("cluster_name", "")).replace("module.eks.cluster_name", "var.cluster")
+    )
+    report = scan_tf(tmp_path, tf)
+    assert statuses(report)[TAP] == "unknown"
+    assert "joins this cluster is unknown" in path(report, TAP).reason
+
+
+def test_create_node_security_group_false_without_a_named_group_is_not_patched(tmp_path: Path) -> None:
+    # v20, no node group of the module's own (the node group names an unresolvable extra group): the fix
+    # must not be the ignored node_security_group_additional_rules map
+    tf = (
+        eks(
+            "create_node_security_group = false",
+            node_groups="eks_managed_node_groups = {\n    a = { vpc_security_group_ids = [data.aws_security_group.x.id] }\n  }",
+        )
+        + 'data "aws_security_group" "x" {\n  name = "x"\n}\nresource "aws_security_group_rule" "none" {\n  type = "ingress"\n  protocol = "tcp"\n  from_port = 1\n  to_port = 1\n  security_group_id = data.aws_security_group.x.id\n  cidr_blocks = ["10.0.0.0/8"]\n}\n'
+    )
+    report = scan_tf(tmp_path, tf)
+    for fix in report.fixes:
+        assert fix.fix.terraform is not None
+        assert "node_security_group_additional_rules" not in fix.fix.terraform

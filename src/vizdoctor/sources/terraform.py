@@ -710,11 +710,24 @@ def _submodule_kind(source: Any) -> str | None:
     return sub.split("?")[0].strip("/")
 
 
-def _links_to(value: Any, refs: set[str], names: set[str]) -> bool:
-    """A `cluster_name` argument that names this cluster: an output reference or the literal name."""
+def _links_to(value: Any, refs: set[str], names: set[str]) -> bool | None:
+    """A `cluster_name` argument that names this cluster: an output reference or the literal name. None when
+    it cannot be resolved offline, so the nodes may belong to this cluster or to another one."""
     if isinstance(value, Ref):
         return value.address in refs
+    if isinstance(value, Unknown):
+        return None
     return isinstance(value, str) and value in names
+
+
+def _maybe_ours(label: str, value: Any, where: Location | None) -> Placement:
+    return Placement(
+        label,
+        [
+            f"{UNRESOLVED}whether {label} joins this cluster is unknown: its cluster_name {_why(value) or value}"
+        ],
+        location=where,
+    )
 
 
 def _selectors(raw: Any) -> list[tuple[str, dict[str, str]]]:
@@ -864,14 +877,15 @@ def external_placements(
         for ng_name, ng in _resources(tf.body, "aws_eks_node_group"):
             ngv = evaluate(ng, scope)
             cn = ngv.get("cluster_name")
-            linked = _links_to(cn, refs, names) or (
-                raw_cluster is not None and isinstance(cn, Ref) and cn.address.startswith(raw_cluster + ".")
-            )
-            if not linked:
-                continue
+            linked: bool | None = _links_to(cn, refs, names)
+            if raw_cluster is not None and isinstance(cn, Ref) and cn.address.startswith(raw_cluster + "."):
+                linked = True
             label = f"{scope.prefix}aws_eks_node_group.{ng_name}"
             where = Location(tf.path, _block_line(tf, "resource", "aws_eks_node_group", ng_name))
-            if not _count_condition(ng, scope)[0]:
+            if linked is False or not _count_condition(ng, scope)[0]:
+                continue
+            if linked is None:
+                out.append(_maybe_ours(label, cn, where))
                 continue
             lt = ngv.get("launch_template")
             lt = lt[0] if isinstance(lt, list) and lt else lt
@@ -893,11 +907,15 @@ def external_placements(
             if kind is None:
                 continue
             v = {k: evaluate(x, scope) for k, x in block.items() if not k.startswith("__")}
-            if not _links_to(v.get("cluster_name"), refs, names):
-                continue
-            if v.get("create") is False or v.get("count") == 0:
+            linked_module = _links_to(v.get("cluster_name"), refs, names)
+            if linked_module is False or v.get("create") is False or v.get("count") == 0:
                 continue
             where = Location(tf.path, _block_line(tf, "module", mod_name))
+            if linked_module is None:
+                out.append(
+                    _maybe_ours(f"{scope.prefix}module.{mod_name} ({kind})", v.get("cluster_name"), where)
+                )
+                continue
             out.append(_standalone_submodule(mod_name, kind, block, v, d, primary, templates, where))
     return out
 
@@ -1328,9 +1346,13 @@ def _fix_target(
             g = (last.groups if last else {}).get(k) or model.groups.get(k)
             if g and g.terraform_ref and not k.endswith((":primary", ":cluster")):
                 refs.append(g.terraform_ref)
-    if not refs:
-        return fix
-    return FixTarget("raw", module=name, node_group_ref=refs[0], source_group_ref=source)
+    # Never the map the module ignores: without a named group the fix keeps a placeholder (not patched).
+    return FixTarget(
+        "raw",
+        module=name,
+        node_group_ref=refs[0] if refs else "<node-security-group-id>",
+        source_group_ref=source,
+    )
 
 
 def _tf_ref(value: Any) -> str:
