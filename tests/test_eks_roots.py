@@ -630,3 +630,12 @@ def test_create_node_security_group_false_without_a_named_group_is_not_patched(t
     for fix in report.fixes:
         assert fix.fix.terraform is not None
         assert "node_security_group_additional_rules" not in fix.fix.terraform
+
+
+def test_many_clusters_that_disagree_are_listed_by_verdict(tmp_path: Path) -> None:
+    report = scan_tf(tmp_path, eks(name="a") + eks(name="b") + eks(name="c") + V21_NO_NODE_SG)
+    reason = path(report, TAP).reason
+    assert "blocked on module.a, module.b, module.c" in reason
+    assert "open on module.eks" in reason
+    assert path(report, TAP).verdict is not None
+    assert len(path(report, TAP).verdict.per_cluster) == 4  # type: ignore[union-attr]

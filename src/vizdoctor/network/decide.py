@@ -263,9 +263,15 @@ class Decider:
         per_cluster = [(c.name, v.status, v.reason) for c, v in zip(clusters, verdicts, strict=True)]
         if len({v.status for v in verdicts}) > 1:
             # Which cluster the manifests go to is not in the inputs: show each verdict, never the worst alone.
-            detail = "; ".join(
-                f"{c.name}: {v.status} ({v.reason})" for c, v in zip(clusters, verdicts, strict=True)
-            )
+            if len(clusters) <= 3:
+                detail = "; ".join(
+                    f"{c.name}: {v.status} ({v.reason})" for c, v in zip(clusters, verdicts, strict=True)
+                )
+            else:  # the reasons in full would bury the answer; JSON `clusters` has each one
+                by_status: dict[str, list[str]] = {}
+                for c, v in zip(clusters, verdicts, strict=True):
+                    by_status.setdefault(v.status, []).append(c.name)
+                detail = "; ".join(f"{status} on {', '.join(names)}" for status, names in by_status.items())
             merged = Verdict(
                 "unknown",
                 f"the inputs hold {len(clusters)} clusters and the answer differs between them: {detail}; "
