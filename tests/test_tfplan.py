@@ -401,3 +401,49 @@ def test_read_plan_never_raises_on_mangled_input(fixture: Path) -> None:
         for cluster in model.clusters:
             assert cluster.scenarios and all(s.placements for s in cluster.scenarios)
     assert runs >= 100
+
+
+def test_self_managed_workers_from_a_launch_configuration(tmp_path: Path) -> None:
+    """Classic workers: the ASG's launch configuration (name only known after apply, so traced through the
+    configuration reference) names the nodes' groups."""
+    plan = load(RAW_REFS / "plan.json")
+    lc_values = {
+        "image_id": "ami-0abc",
+        "instance_type": "g5.xlarge",
+        "name_prefix": "gpu-",
+        "security_groups": ["sg-0aaaaaaaaaaaaaaa1"],
+    }
+    plan["planned_values"]["root_module"]["resources"].append(
+        {
+            "address": "aws_launch_configuration.gpu",
+            "mode": "managed",
+            "type": "aws_launch_configuration",
+            "name": "gpu",
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "schema_version": 0,
+            "values": lc_values,
+            "sensitive_values": {},
+        }
+    )
+    for section in ("planned_values", "configuration"):
+        for r in plan[section]["root_module"]["resources"]:
+            if r["address"] == "aws_autoscaling_group.gpu":
+                if section == "planned_values":
+                    del r["values"]["launch_template"]
+                else:
+                    del r["expressions"]["launch_template"]
+                    r["expressions"]["launch_configuration"] = {
+                        "references": ["aws_launch_configuration.gpu.name", "aws_launch_configuration.gpu"]
+                    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    report = scan([str(tmp_path), MANIFESTS])
+    (cluster,) = report.inventory.network.clusters
+    placements = {p.name: p for p in cluster.scenarios[0].placements}
+    assert placements["aws_autoscaling_group.gpu"].groups == ["sg-0aaaaaaaaaaaaaaa1"]
+    # the managed node group still blocks tap; the ASG's own group is not in the plan, so it says so
+    assert statuses(report)[TAP] == "blocked"
+    reason = by_port(report)[TAP].reason
+    assert (
+        "aws_autoscaling_group.gpu: sg-0aaaaaaaaaaaaaaa1 is attached to these nodes but its rules are not in the inputs"
+        in reason
+    )

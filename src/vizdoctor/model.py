@@ -103,6 +103,7 @@ class Problem:
     path: str
     line: int | None
     message: str
+    partial: bool = False  # True when the rest of the file was still read (a YAML stream, one object)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from vizdoctor.checks import Context, Passed, run_checks
 from vizdoctor.checks.control_plane import fix_description
+from vizdoctor.errors import UsageError
 from vizdoctor.exposure.values import add_values_file
 from vizdoctor.findings import SEVERITIES, Finding, Fix
 from vizdoctor.model import Inventory
@@ -23,6 +24,8 @@ class ClusterFix:
     ports: list[tuple[int, int]]
     fix: Fix
     paths: int  # how many blocked paths the fix opens
+    target: Cluster | None = None  # the cluster the rules go to (for `scan --diff/--fix`)
+    rules: list[RuleSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -72,7 +75,7 @@ def combined_fixes(paths: list[ControlPlanePath]) -> list[ClusterFix]:
                 )
             )
             specs.append(((lo, hi), rule_key(lo, hi, services), desc))
-        out.append(ClusterFix(name, ranges, make_fix(cluster, specs), len(blocked)))
+        out.append(ClusterFix(name, ranges, make_fix(cluster, specs), len(blocked), cluster, specs))
     return out
 
 
@@ -81,12 +84,23 @@ def scan(
     default_namespace: str = "default",
     stdin: str | None = None,
     values: list[str] | None = None,
+    cluster: str | None = None,
 ) -> Report:
     """Read manifests and Terraform (files or folders; "-" with `stdin`) and analyse them, offline.
-    `values`: Helm values files of ingress-nginx or linkerd-viz. Raises NoInput when nothing can be analysed."""
+    `values`: Helm values files of ingress-nginx or linkerd-viz. `cluster`: judge the paths against this
+    cluster only (a module or resource address, or the EKS cluster name). Raises NoInput when nothing can
+    be analysed, UsageError for a cluster the inputs do not have."""
     inv = load(paths, default_namespace, stdin)
     for path in values or []:
         add_values_file(inv, path)
+    if cluster:
+        chosen = [c for c in inv.network.clusters if c.answers_to(cluster)]
+        if not chosen:
+            names = (
+                ", ".join(sorted({n for c in inv.network.clusters for n in (c.name, *c.aliases)})) or "none"
+            )
+            raise UsageError(f"--cluster {cluster}: no such cluster in the inputs (clusters: {names})")
+        inv.network.clusters = chosen
     return analyse("scan", inv)
 
 

@@ -15,9 +15,13 @@ def check(ctx: Context) -> list[Finding]:
             CHECK_ID,
             "warning",
             "inputs",
-            f"{Location(p.path, p.line)} can be read",
-            f"{Location(p.path, p.line)}: {p.message}. Everything else was analysed; objects or rules in this "
-            "part of the file were not.",
+            f"{Location(p.path, p.line)} cannot be read",
+            f"{Location(p.path, p.line)}: {p.message}. Everything else was analysed; "
+            + (
+                "objects in this part of the file were not."
+                if p.partial
+                else "nothing in this file was (the whole file was left out)."
+            ),
             "Fix the syntax (a YAML or HCL linter shows the same line), or leave the file out of the scan.",
             location=Location(p.path, p.line),
         )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
+from vizdoctor import tfpatch
 from vizdoctor.commands.output import add_output_options, write_report
-from vizdoctor.report import scan
+from vizdoctor.report import Report, scan
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,9 +33,48 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="Helm values file of ingress-nginx (controller.allowSnippetAnnotations, controller.config.*, "
         "controller.image.tag) or linkerd-viz (dashboard.enforcedHostRegexp); repeatable",
     )
+    p.add_argument(
+        "--cluster",
+        metavar="NAME",
+        help="judge the paths against this cluster only (a module address such as module.eks, a resource "
+        "address, or the EKS cluster name), when the inputs hold several",
+    )
+    edit = p.add_mutually_exclusive_group()
+    edit.add_argument(
+        "--diff",
+        action="store_true",
+        help="print a unified diff of the Terraform edits that open every blocked path (nothing is written)",
+    )
+    edit.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply those edits to your .tf files in place (only insertions; atomic write), then scan again",
+    )
     add_output_options(p)
     p.set_defaults(run=run)
 
 
+def _scan(args: argparse.Namespace) -> Report:
+    return scan(list(args.paths), args.namespace, values=list(args.values), cluster=args.cluster)
+
+
 def run(args: argparse.Namespace) -> int:
-    return write_report(scan(list(args.paths), args.namespace, values=list(args.values)), args)
+    report = _scan(args)
+    if not (args.diff or args.fix):
+        return write_report(report, args)
+    edits, problems = tfpatch.plan([(cf.target, cf.rules) for cf in report.fixes if cf.target is not None])
+    for problem in problems:
+        print(f"vizdoctor: {problem}", file=sys.stderr)
+    if args.diff:
+        sys.stdout.write("".join(e.diff() for e in edits))
+        return report.exit_code
+    for e in edits:
+        try:
+            tfpatch.apply(e)
+        except (OSError, tfpatch.PatchError) as exc:
+            print(f"vizdoctor: {e.path}: not written: {exc}", file=sys.stderr)
+            continue
+        added = sum(1 for ln in e.diff().splitlines() if ln.startswith("+") and not ln.startswith("+++"))
+        print(f"vizdoctor: {e.path}: {added} lines added", file=sys.stderr)
+    # The report after the edit: what the fix opened, and anything it could not.
+    return write_report(_scan(args), args)

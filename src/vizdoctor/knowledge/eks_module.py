@@ -149,6 +149,38 @@ V21_RENAMES = {
 }
 
 
+# Root-module outputs that name a security group, by role (outputs.tf at v17.24.0, v18.0.0, v20.0.0,
+# v21.0.0): v17 calls the node group `worker_security_group_id`; no release has a plain `security_group_id`.
+OUTPUT_ROLES = {
+    "worker_security_group_id": "node",  # v17
+    "node_security_group_id": "node",  # v18+
+    "cluster_security_group_id": "cluster",
+    "cluster_primary_security_group_id": "primary",
+}
+
+# What other resources use to name the cluster: outputs `cluster_name` (v18+) and `cluster_id` (the name up
+# to v19; since v20 the outposts id), and the arguments `cluster_name` (v17-v20) and `name` (v21,
+# docs/UPGRADE-21.0.md).
+CLUSTER_NAME_OUTPUTS = ("cluster_name", "cluster_id")
+CLUSTER_NAME_ARGS = ("cluster_name", "name")
+
+# The map of extra node rules exists from v18.0.0 (variables.tf; v17.24.0 has none); before it, a rule on
+# output `worker_security_group_id` is the way to open a port.
+RULES_MAP = "node_security_group_additional_rules"
+RULES_MAP_SINCE: Version = (18, 0, 0)
+
+# Node-group sub-modules' own security group (modules/{eks-managed,self-managed}-node-group/main.tf):
+# - v18.0.0: `create_security_group = var.create && var.create_security_group`, attached
+#   (`vpc_security_group_ids = compact(concat([try(aws_security_group.this[0].id, "")], ...))`, L49/L58);
+# - v19, v20: no own group;
+# - v21.0.0+: created only with rules (`... && length(merge(local.security_group_ingress_rules,
+#   local.security_group_egress_rules)) > 0`, managed L684, self-managed L972), the EFA rules counting when
+#   `enable_efa_support`; attached by the managed sub-module only (managed L77 lists
+#   `aws_security_group.this[*].id`; self-managed L118 does not, unchanged to v21.19.0).
+V21_OWN_GROUP_NEEDS_RULES = True
+V21_SELF_MANAGED_ATTACHES_OWN_GROUP = False
+
+
 def era_for(version: Version) -> Era | None:
     for era in ERAS:
         if era.since <= version < era.until:

@@ -32,6 +32,9 @@ class Verdict:
     # for blocked verdicts: the clusters and groups that need a rule
     blocked_clusters: list[Cluster] = field(default_factory=list)
     groups_considered: list[str] = field(default_factory=list)
+    # one (cluster name, status, reason) per cluster in the inputs: the inputs may not say which cluster
+    # the manifests are applied to, so each cluster's own verdict is kept
+    per_cluster: list[tuple[str, Status, str]] = field(default_factory=list)
 
 
 def _matches_control_plane(rule: IngressRule, control_plane: set[str]) -> bool | None:
@@ -255,8 +258,30 @@ class Decider:
                 "no cluster network in the inputs (no EKS cluster found in Terraform, plan/state JSON or the "
                 "AWS API)",
             )
-        verdicts = [self.cluster(port, namespace, labels, c, nodes) for c in self.model.clusters]
-        return _worst(verdicts, "the inputs hold several clusters")
+        clusters = self.model.clusters
+        verdicts = [self.cluster(port, namespace, labels, c, nodes) for c in clusters]
+        per_cluster = [(c.name, v.status, v.reason) for c, v in zip(clusters, verdicts, strict=True)]
+        if len({v.status for v in verdicts}) > 1:
+            # Which cluster the manifests go to is not in the inputs: show each verdict, never the worst alone.
+            if len(clusters) <= 3:
+                detail = "; ".join(
+                    f"{c.name}: {v.status} ({v.reason})" for c, v in zip(clusters, verdicts, strict=True)
+                )
+            else:  # the reasons in full would bury the answer; JSON `clusters` has each one
+                by_status: dict[str, list[str]] = {}
+                for c, v in zip(clusters, verdicts, strict=True):
+                    by_status.setdefault(v.status, []).append(c.name)
+                detail = "; ".join(f"{status} on {', '.join(names)}" for status, names in by_status.items())
+            merged = Verdict(
+                "unknown",
+                f"the inputs hold {len(clusters)} clusters and the answer differs between them: {detail}; "
+                "pick the cluster these manifests are applied to with --cluster NAME",
+            )
+            merged.blocked_clusters = [c for v in verdicts for c in v.blocked_clusters]
+        else:
+            merged = _worst(verdicts, "the inputs hold several clusters")
+        merged.per_cluster = per_cluster
+        return merged
 
 
 def decide(

@@ -134,6 +134,13 @@ class FixTarget:
     node_group_id: str = "<node-security-group-id>"  # for the AWS CLI
     source_group_id: str = "<cluster-security-group-id>"
     where: Location | None = None  # where the new rule goes, when more precise than the cluster's block
+    rule_resource: str = "aws_security_group_rule"  # for style "raw": the resource type the root uses
+
+    def placeholder(self) -> bool:
+        """True when the fix cannot name a group of the user's own configuration."""
+        return self.style == "raw" and (
+            self.node_group_ref.startswith("<") or self.source_group_ref.startswith("<")
+        )
 
 
 @dataclass
@@ -144,6 +151,10 @@ class Cluster:
     fix: FixTarget
     location: Location | None = None
     why_unknown: str | None = None  # the cluster exists but its network cannot be modelled
+    aliases: list[str] = field(default_factory=list)  # other names that pick it (--cluster): its EKS name
+
+    def answers_to(self, name: str) -> bool:
+        return name in (self.name, *self.aliases) or f"module.{name}" == self.name
 
 
 @dataclass(frozen=True)

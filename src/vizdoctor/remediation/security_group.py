@@ -50,20 +50,22 @@ def hcl_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${").replace("%{", "%%{") + '"'
 
 
+def module_entries(rules: list[RuleSpec], step: str = "  ") -> str:
+    """Entries of `node_security_group_additional_rules` (the v18-v21 schema: `type`, `protocol`, ports,
+    `source_cluster_security_group`; variables.tf at v18.0.0 and v21.0.0), at column 0."""
+    fields = ("description", "protocol", "from_port", "to_port", "type", "source_cluster_security_group")
+    width = max(len(f) for f in fields)
+    out = []
+    for (lo, hi), key, desc in rules:
+        values = (hcl_string(desc), '"tcp"', str(lo), str(hi), '"ingress"', "true")
+        body = "\n".join(f"{step}{f.ljust(width)} = {v}" for f, v in zip(fields, values, strict=True))
+        out.append(f"{key} = {{\n{body}\n}}")
+    return "\n".join(out)
+
+
 def module_rules_hcl(module: str, rules: list[RuleSpec]) -> str:
-    """Entries of terraform-aws-eks's node_security_group_additional_rules (v18+) inside the module block."""
-    entries = [
-        f"    {key} = {{\n"
-        f"      description                   = {hcl_string(desc)}\n"
-        f'      protocol                      = "tcp"\n'
-        f"      from_port                     = {lo}\n"
-        f"      to_port                       = {hi}\n"
-        f'      type                          = "ingress"\n'
-        f"      source_cluster_security_group = true\n"
-        f"    }}"
-        for (lo, hi), key, desc in rules
-    ]
-    body = "\n".join(entries)
+    """The entries inside the module block, as printed with a finding."""
+    body = "\n".join("    " + ln if ln else ln for ln in module_entries(rules).splitlines())
     return (
         f'module "{module}" {{\n'
         f"  # ...\n"
@@ -75,19 +77,34 @@ def module_rules_hcl(module: str, rules: list[RuleSpec]) -> str:
     )
 
 
-def raw_rules_hcl(node_group_ref: str, source_group_ref: str, rules: list[RuleSpec]) -> str:
-    blocks = [
-        f'resource "aws_security_group_rule" "{key}" {{\n'
-        f"  description              = {hcl_string(desc)}\n"
-        f'  type                     = "ingress"\n'
-        f'  protocol                 = "tcp"\n'
-        f"  from_port                = {lo}\n"
-        f"  to_port                  = {hi}\n"
-        f"  security_group_id        = {node_group_ref}\n"
-        f"  source_security_group_id = {source_group_ref}\n"
-        f"}}"
-        for (lo, hi), key, desc in rules
-    ]
+def raw_rule_blocks(cluster: Cluster, rules: list[RuleSpec]) -> str:
+    """`aws_security_group_rule` resources (or `aws_vpc_security_group_ingress_rule` where the root already
+    writes its rules that way) from the control plane's group to the nodes' group."""
+    fx = cluster.fix
+    blocks = []
+    for (lo, hi), key, desc in rules:
+        if fx.rule_resource == "aws_vpc_security_group_ingress_rule":
+            fields = [
+                ("description", hcl_string(desc)),
+                ("security_group_id", fx.node_group_ref),
+                ("referenced_security_group_id", fx.source_group_ref),
+                ("ip_protocol", '"tcp"'),
+                ("from_port", str(lo)),
+                ("to_port", str(hi)),
+            ]
+        else:
+            fields = [
+                ("description", hcl_string(desc)),
+                ("type", '"ingress"'),
+                ("protocol", '"tcp"'),
+                ("from_port", str(lo)),
+                ("to_port", str(hi)),
+                ("security_group_id", fx.node_group_ref),
+                ("source_security_group_id", fx.source_group_ref),
+            ]
+        width = max(len(f) for f, _ in fields)
+        body = "\n".join(f"  {f.ljust(width)} = {v}" for f, v in fields)
+        blocks.append(f'resource "{fx.rule_resource}" "{key}" {{\n{body}\n}}')
     return "\n\n".join(blocks)
 
 
@@ -95,7 +112,7 @@ def terraform_fix(cluster: Cluster, rules: list[RuleSpec]) -> str:
     fx = cluster.fix
     if fx.style == "module":
         return module_rules_hcl(fx.module or "<module>", rules)
-    return raw_rules_hcl(fx.node_group_ref, fx.source_group_ref, rules)
+    return raw_rule_blocks(cluster, rules)
 
 
 def cli_description(desc: str) -> str:

@@ -50,6 +50,10 @@ def path_dict(p: ControlPlanePath) -> dict[str, Any]:
         "status": p.status,
         "reason": p.reason,
         "opened_by": {"rule": opened.name, "location": _loc(opened.location)} if opened else None,
+        "clusters": [
+            {"cluster": name, "status": status, "reason": reason}
+            for name, status, reason in (p.verdict.per_cluster if p.verdict else [])
+        ],
         "inferred": t.inferred,
         "inferred_from": t.inferred_from,
         "location": _loc(t.location),
@@ -117,6 +121,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                     "location": _loc(c.location),
                     "scenarios": [s.label for s in c.scenarios],
                     "unknown": c.why_unknown,
+                    "aliases": list(c.aliases),
                 }
                 for c in inv.network.clusters
             ],

@@ -136,7 +136,7 @@ def load(paths: list[str], default_namespace: str = "default", stdin: str | None
             text = _read_text(lock, inv.problems)
             if text is not None:
                 d.module_versions = terraform.read_modules_json(str(lock), text, inv.problems)
-        terraform.load_dir(d, inv.network)
+    terraform.load_dirs(list(tf_dirs.values()), inv.network)
     inv.files_read = readable
     if readable == 0:
         what = (

@@ -106,6 +106,7 @@ def _recover(path: str, text: str, last_ok: int, problems: list[Problem]) -> Ite
                     path,
                     start + rel - 1 if rel else start,
                     f"not valid YAML: {context + ', ' if context else ''}{problem}",
+                    partial=len(chunks) > 1 or last_ok > 0,
                 )
             )
         finally:
@@ -150,7 +151,12 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
         _add_object(kind, doc, name, namespace, loc, inv)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         inv.problems.append(
-            Problem(loc.path, loc.line, f"{kind} {name}: unexpected shape ({type(exc).__name__}: {exc})")
+            Problem(
+                loc.path,
+                loc.line,
+                f"{kind} {name}: unexpected shape ({type(exc).__name__}: {exc})",
+                partial=True,
+            )
         )
 
 

@@ -12,8 +12,9 @@ Reads one configuration directory at a time (all its `.tf` files, `*.tfvars`, an
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,11 +60,28 @@ class TfDir:
     module_versions: dict[str, str] = field(default_factory=dict)  # from modules.json
 
 
+# `"${concat(` then a line break before the closing `}"`: Terraform 0.11 configurations (e.g. terraform-aws-eks
+# v1-v4 workers.tf) wrap whole expressions in a quoted interpolation over several lines; the HCL2 parser
+# rejects many of them, and the generic parser message would not say why.
+_TF011_INTERPOLATION = re.compile(r'"\$\{[^"}\n]*\n')
+
+
 def parse_hcl(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
     try:
         body: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
         return body
     except Exception as exc:  # lark raises many types; all mean "not valid HCL"
+        legacy = _TF011_INTERPOLATION.search(text)
+        if legacy:
+            problems.append(
+                Problem(
+                    path,
+                    text.count("\n", 0, legacy.start()) + 1,
+                    'Terraform 0.11 syntax: a quoted interpolation "${...}" spans several lines; vizdoctor '
+                    "reads Terraform 0.12+ syntax (HCL2), and `terraform 0.12upgrade` rewrites this file to it",
+                )
+            )
+            return None
         line = getattr(exc, "line", None)
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         problems.append(
@@ -135,21 +153,25 @@ def group_key(value: Any) -> str | None:
     """Map an evaluated security-group id expression to a stable group key."""
     if isinstance(value, Ref):
         a = value.address
-        m = re.match(r"^module\.([\w-]+)\.(\w+)$", a)
+        # a node group's own group, as the fix names it: module.eks.eks_managed_node_groups["k"].security_group_id
+        m = re.match(
+            r"""^module\.([\w-]+)\.(eks_managed_node_groups|self_managed_node_groups)\[["']([^"']+)["']\]"""
+            r"\.security_group_id$",
+            a,
+        )
         if m:
-            role = {
-                "node_security_group_id": "node",
-                "cluster_security_group_id": "cluster",
-                "cluster_primary_security_group_id": "primary",
-                "security_group_id": "cluster",  # v21 output name of the cluster SG
-            }.get(m.group(2))
+            return f'module.{m.group(1)} {m.group(2)}["{m.group(3)}"]:security_group'
+        # `module.<name>.<output>`, also as seen from inside a local child module (`module.c.module.eks.x`)
+        m = re.match(r"^(?:module\.[\w-]+\.)*module\.([\w-]+)\.(\w+)$", a)
+        if m:
+            role = eks.OUTPUT_ROLES.get(m.group(2))
             if role:
                 return f"module.{m.group(1)}:{role}"
             return a
         a = re.sub(r"\[[^\]]*\]", "", a)  # aws_security_group.x[0].id -> aws_security_group.x.id
         if a.endswith(".id"):
             a = a[:-3]
-        if a.startswith("aws_eks_cluster.") and "cluster_security_group_id" in a:
+        if re.match(r"^(module\.[\w-]+\.)*aws_eks_cluster\.", a) and "cluster_security_group_id" in a:
             return a.split(".vpc_config")[0] + ":primary"
         return a
     if isinstance(value, str) and value:
@@ -363,12 +385,87 @@ class _ModuleCtx:
     file: TfFile
     loc: Location
     args: dict[str, Any]
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # aws_launch_template by name
 
 
 def _arg(ctx: _ModuleCtx, name: str, era: eks.Era, default: Any = None) -> Any:
     if era.v21_names:
         name = eks.V21_RENAMES.get(name, name)
     return ctx.args.get(name, default)
+
+
+@dataclass
+class Instance:
+    """One configuration directory as Terraform expands it: a root, or a local child module called from
+    one (`source = "./modules/x"`), with its own variables and the address prefix of its resources."""
+
+    d: TfDir
+    scope: Scope
+
+
+def _launch_templates(insts: list[Instance]) -> dict[str, dict[str, Any]]:
+    return {
+        f"{i.scope.prefix}aws_launch_template.{n}": evaluate(b, i.scope)
+        for i in insts
+        for tf in i.d.files
+        for n, b in _resources(tf.body, "aws_launch_template")
+    }
+
+
+def _template_name(ref: Any) -> str | None:
+    """`aws_launch_template.x.id` / `.name` (also `[0]`, also inside a local module) -> its address."""
+    if isinstance(ref, Ref):
+        m = re.match(
+            r"^((?:module\.[\w-]+\.)*aws_launch_template\.[\w-]+)(\[[^\]]*\])?\.(id|name)$", ref.address
+        )
+        if m:
+            return m.group(1)
+    return None
+
+
+def _template_placement(
+    label: str,
+    ref: Any,
+    templates: dict[str, dict[str, Any]],
+    primary: str,
+    where: Location | None,
+    managed: bool = True,
+) -> Placement:
+    """The nodes of a launch template: its `vpc_security_group_ids` (or its network interfaces' groups);
+    none at all makes EKS attach the cluster primary SG to managed nodes (EKS user guide, launch templates,
+    "Using custom security groups": without a security group in the template, EKS uses the cluster SG)."""
+    name = _template_name(ref)
+    tmpl = templates.get(name or "")
+    if tmpl is None:
+        what = ref.address if isinstance(ref, Ref) else repr(ref)
+        return Placement(
+            label, [f"{UNRESOLVED}its launch template ({what}) is not in the inputs"], location=where
+        )
+    sgs = _as_list(tmpl.get("vpc_security_group_ids"))
+    for ni in _as_list(tmpl.get("network_interfaces")):
+        if isinstance(ni, dict):
+            sgs += _as_list(ni.get("security_groups"))
+    if isinstance(tmpl.get("vpc_security_group_ids"), Unknown):
+        sgs = [tmpl["vpc_security_group_ids"]]
+    if not sgs and managed:
+        return Placement(
+            label,
+            [primary],
+            opens_all=f"its launch template {name} names no security group, so EKS "
+            "gives its nodes the cluster primary security group, which admits all traffic from the control "
+            "plane",
+            location=where,
+        )
+    if not sgs:
+        return Placement(
+            label,
+            [
+                f"{UNRESOLVED}{name} names no security group, so the instances get the "
+                "VPC's default security group, which is not in the inputs"
+            ],
+            location=where,
+        )
+    return Placement(label, [group_key(s) or f"{UNRESOLVED}{_why(s)}" for s in sgs], location=where)
 
 
 def _managed_launch_template(cfg: dict[str, Any], era: eks.Era, key: str) -> tuple[str, str]:
@@ -393,6 +490,8 @@ def _managed_launch_template(cfg: dict[str, Any], era: eks.Era, key: str) -> tup
             return "default", 'create_launch_template = false and launch_template_name = ""'
         unsure = _why(name) if create is False else None
     unsure = unsure or _why(create)
+    if create is False and (tmpl := _template_name(cfg.get("launch_template_id") or name)):
+        return "external", tmpl
     if unsure:
         return "unknown", unsure
     if create is False:
@@ -412,6 +511,8 @@ def _node_group_security_group(
     where: Location,
     rules: list[IngressRule],
     groups: dict[str, SecurityGroup],
+    kind: str = "managed",
+    ng_key: str = "",
 ) -> str | None:
     """The security group v18 and v21 node-group sub-modules create per node group (`create_security_group`,
     default true; removed in v19, back in v21), with its rules: v18 `security_group_rules` (the schema of
@@ -424,10 +525,32 @@ def _node_group_security_group(
         return None
     if isinstance(create, Unknown | Ref):
         return f"{UNRESOLVED}{_why(create)}"
-    key = f"{label}:security_group"
-    groups[key] = SecurityGroup(key, f"security group of {label}", location=where)
     attr = "security_group_ingress_rules" if era.v21_names else "security_group_rules"
     specs = cfg.get(attr) or {}
+    if era.v21_names:
+        # v21: `create_security_group = var.create && var.create_security_group &&
+        # length(merge(local.security_group_ingress_rules, local.security_group_egress_rules)) > 0`
+        # (modules/eks-managed-node-group/main.tf L684 at v21.0.0, self-managed L972): no rule, no group.
+        # The only rules the sub-module adds itself are the EFA ones (enable_efa_support).
+        parts = [specs, cfg.get("security_group_egress_rules") or {}, cfg.get("enable_efa_support", False)]
+        unsure = next((p for p in parts if isinstance(p, Unknown | Ref)), None)
+        if unsure is not None:
+            return f"{UNRESOLVED}whether {label} gets its own security group is unknown: {_why(unsure)}"
+        if eks.V21_OWN_GROUP_NEEDS_RULES and not specs and not parts[1] and parts[2] is not True:
+            return None
+        if kind == "self-managed" and not eks.V21_SELF_MANAGED_ATTACHES_OWN_GROUP:
+            # v21 self-managed-node-group creates the group but leaves it off its launch template
+            # (`security_group_ids = compact(concat([var.cluster_primary_security_group_id],
+            # var.vpc_security_group_ids))`, main.tf L118 at v21.0.0, unchanged to v21.19.0).
+            return None
+    key = f"{label}:security_group"
+    submodule_output = "eks_managed_node_groups" if kind == "managed" else "self_managed_node_groups"
+    groups[key] = SecurityGroup(
+        key,
+        f"security group of {label}",
+        location=where,
+        terraform_ref=f'module.{ctx.name}.{submodule_output}["{ng_key}"].security_group_id',
+    )
     if not isinstance(specs, dict):
         why = _why(specs) or f"{attr} is not a map"
         rules.append(
@@ -529,8 +652,14 @@ def _node_group_placements(
                 if template == "unknown":
                     out.append(Placement(label, [f"{UNRESOLVED}{detail}"], location=where))
                     continue
+                if template == "external":
+                    ref = Ref(f"{detail}.id")
+                    out.append(_template_placement(label, ref, ctx.templates, primary, where))
+                    continue
             groups_here = [*node_keys, *extra_groups(cfg)]
-            own = _node_group_security_group(ctx, era, label, cfg, cluster, where, rules, sgs)
+            own = _node_group_security_group(
+                ctx, era, label, cfg, cluster, where, rules, sgs, kind, str(ng_name)
+            )
             if own:
                 groups_here.append(own)
             if isinstance(attach, Unknown):
@@ -556,12 +685,7 @@ def _node_group_placements(
     profiles = ctx.args.get("fargate_profiles")
     if isinstance(profiles, dict):
         for pname, cfg in profiles.items():
-            selectors: list[tuple[str, dict[str, str]]] = []
-            for sel in _as_list(cfg.get("selectors") if isinstance(cfg, dict) else None):
-                if isinstance(sel, dict) and isinstance(sel.get("namespace"), str):
-                    raw_labels = sel.get("labels")
-                    labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
-                    selectors.append((sel["namespace"], {str(k): str(v) for k, v in labels.items()}))
+            selectors = _selectors(cfg.get("selectors") if isinstance(cfg, dict) else None)
             out.append(
                 Placement(
                     f'module.{mod} fargate_profiles["{pname}"]',
@@ -575,7 +699,328 @@ def _node_group_placements(
     return out
 
 
-def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
+def _submodule_kind(source: Any) -> str | None:
+    """`terraform-aws-eks//modules/<kind>` (registry `terraform-aws-modules/eks/aws//modules/<kind>`)."""
+    if not isinstance(source, str) or "//modules/" not in source:
+        return None
+    repo, sub = source.split("//modules/", 1)
+    repo = re.sub(r"^(registry\.terraform\.io|app\.terraform\.io)/", "", repo.split("://", 1)[-1])
+    if repo.split("?")[0] not in eks.REGISTRY_SOURCES and eks.GIT_REPO not in repo:
+        return None
+    return sub.split("?")[0].strip("/")
+
+
+def _links_to(value: Any, refs: set[str], names: set[str]) -> bool | None:
+    """A `cluster_name` argument that names this cluster: an output reference or the literal name. None when
+    it cannot be resolved offline, so the nodes may belong to this cluster or to another one."""
+    if isinstance(value, Ref):
+        return value.address in refs
+    if isinstance(value, Unknown):
+        return None
+    return isinstance(value, str) and value in names
+
+
+def _maybe_ours(label: str, value: Any, where: Location | None) -> Placement:
+    return Placement(
+        label,
+        [
+            f"{UNRESOLVED}whether {label} joins this cluster is unknown: its cluster_name {_why(value) or value}"
+        ],
+        location=where,
+    )
+
+
+def _selectors(raw: Any) -> list[tuple[str, dict[str, str]]]:
+    out: list[tuple[str, dict[str, str]]] = []
+    for sel in _as_list(raw):
+        if isinstance(sel, dict) and isinstance(sel.get("namespace"), str):
+            labels = sel.get("labels")
+            pairs: dict[str, Any] = labels if isinstance(labels, dict) else {}
+            out.append((sel["namespace"], {str(k): str(v) for k, v in pairs.items()}))
+    return out
+
+
+FARGATE_OPENS = (
+    "Fargate pods use the cluster primary security group, which admits all traffic from the control plane"
+)
+
+
+def _standalone_submodule(
+    name: str,
+    kind: str,
+    block: dict[str, Any],
+    v: dict[str, Any],
+    d: TfDir,
+    primary: str,
+    templates: dict[str, dict[str, Any]],
+    where: Location,
+) -> Placement:
+    """A terraform-aws-eks sub-module called on its own for this cluster. Modelled where its inputs decide
+    the nodes' groups; anything else is unknown, never blocked."""
+    label = f"module.{name} ({kind})"
+    if kind == "fargate-profile":
+        return Placement(
+            label,
+            [primary],
+            opens_all=FARGATE_OPENS,
+            selectors=_selectors(v.get("selectors")),
+            location=where,
+        )
+    if kind == "karpenter":
+        return Placement(
+            label,
+            [
+                f"{UNRESOLVED}Karpenter picks its nodes' security groups from the EC2NodeClass "
+                "securityGroupSelectorTerms (a Kubernetes object), which is not in the Terraform inputs"
+            ],
+            location=where,
+        )
+    version = _module_version(name, block, d)
+    if isinstance(version, str):
+        return Placement(
+            label, [f"{UNRESOLVED}which release of {kind} is used is unknown: {version}"], location=where
+        )
+    lo, hi, how = version
+    if lo < (19, 0, 0):
+        # v17/v18 sub-modules create their own node security group by default (v18 main.tf
+        # `create_security_group = var.create && var.create_security_group`); not modelled.
+        return Placement(label, [f"{UNRESOLVED}{kind} {how} before v19 is not modelled"], location=where)
+    groups: list[str] = []
+    attach = v.get("cluster_primary_security_group_id")
+    if attach is not None:
+        k = group_key(attach)
+        if k == primary:
+            return Placement(
+                label,
+                [primary],
+                opens_all="cluster_primary_security_group_id names the cluster "
+                "primary security group, which admits all traffic from the control plane",
+                location=where,
+            )
+        groups.append(k or f"{UNRESOLVED}{_why(attach)}")
+    for x in _as_list(v.get("vpc_security_group_ids")):
+        groups.append(group_key(x) or f"{UNRESOLVED}{_why(x)}")
+    own_rules = (
+        v.get("security_group_ingress_rules")
+        or v.get("security_group_egress_rules")
+        or v.get("enable_efa_support")
+    )
+    if hi > (21, 0, 0) and own_rules and kind == "eks-managed-node-group":
+        groups.append(
+            f"{UNRESOLVED}the security group {label} creates for its security_group_*_rules is not modelled"
+        )
+    if kind == "eks-managed-node-group":
+        use_custom = v.get("use_custom_launch_template", True)
+        create = v.get("create_launch_template", True)
+        if use_custom is False:
+            return Placement(
+                label,
+                [primary],
+                opens_all="use_custom_launch_template = false: EKS's default "
+                "launch template gives its nodes the cluster primary security group",
+                location=where,
+            )
+        if isinstance(use_custom, Unknown | Ref) or isinstance(create, Unknown | Ref):
+            return Placement(label, [f"{UNRESOLVED}{_why(use_custom, create)}"], location=where)
+        if create is False:
+            return _template_placement(
+                label, v.get("launch_template_id") or v.get("launch_template_name"), templates, primary, where
+            )
+        if not groups:
+            # main.tf: `security_group_ids = compact(concat([var.cluster_primary_security_group_id],
+            # var.vpc_security_group_ids))` is empty, so the template names no group and EKS uses the
+            # cluster primary SG.
+            return Placement(
+                label,
+                [primary],
+                opens_all="its launch template names no security group, so EKS "
+                "gives its nodes the cluster primary security group",
+                location=where,
+            )
+        return Placement(label, groups, location=where)
+    if kind == "self-managed-node-group":
+        if v.get("create_launch_template", True) is not True:
+            return _template_placement(
+                label,
+                v.get("launch_template_id") or v.get("launch_template_name"),
+                templates,
+                primary,
+                where,
+                managed=False,
+            )
+        if not groups:
+            groups.append(
+                f"{UNRESOLVED}{label} names no security group, so its instances get the VPC's "
+                "default security group, which is not in the inputs"
+            )
+        return Placement(label, groups, location=where)
+    return Placement(label, [f"{UNRESOLVED}sub-module {kind} is not modelled"], location=where)
+
+
+def external_placements(
+    insts: list[Instance], refs: set[str], names: set[str], primary: str, raw_cluster: str | None = None
+) -> list[Placement]:
+    """Nodes declared outside the cluster's own block that name the cluster: raw `aws_eks_node_group`s
+    and stand-alone terraform-aws-eks sub-modules whose `cluster_name` is the cluster's output or name."""
+    templates = _launch_templates(insts)
+    configs = {
+        f"{i.scope.prefix}aws_launch_configuration.{n}": (b, evaluate(b, i.scope))
+        for i in insts
+        for tf in i.d.files
+        for n, b in _resources(tf.body, "aws_launch_configuration")
+    }
+    tokens = {*refs, *([raw_cluster + "."] if raw_cluster else [])}
+    out: list[Placement] = []
+    for inst, tf in ((i, tf) for i in insts for tf in i.d.files):
+        d, scope = inst.d, inst.scope
+        out += _asg_placements(inst, tf, tokens, names, primary, templates, configs)
+        for ng_name, ng in _resources(tf.body, "aws_eks_node_group"):
+            ngv = evaluate(ng, scope)
+            cn = ngv.get("cluster_name")
+            linked: bool | None = _links_to(cn, refs, names)
+            if raw_cluster is not None and isinstance(cn, Ref) and cn.address.startswith(raw_cluster + "."):
+                linked = True
+            label = f"{scope.prefix}aws_eks_node_group.{ng_name}"
+            where = Location(tf.path, _block_line(tf, "resource", "aws_eks_node_group", ng_name))
+            if linked is False or not _count_condition(ng, scope)[0]:
+                continue
+            if linked is None:
+                out.append(_maybe_ours(label, cn, where))
+                continue
+            lt = ngv.get("launch_template")
+            lt = lt[0] if isinstance(lt, list) and lt else lt
+            if not lt:
+                out.append(
+                    Placement(
+                        label,
+                        [primary],
+                        opens_all="has no launch template, so EKS gives its nodes the cluster primary security "
+                        "group, which admits all traffic from the control plane",
+                        location=where,
+                    )
+                )
+                continue
+            ref = (lt.get("id") or lt.get("name")) if isinstance(lt, dict) else lt
+            out.append(_template_placement(label, ref, templates, primary, where))
+        for mod_name, block in _blocks(tf.body, "module"):
+            kind = _submodule_kind(block.get("source"))
+            if kind is None:
+                continue
+            v = {k: evaluate(x, scope) for k, x in block.items() if not k.startswith("__")}
+            linked_module = _links_to(v.get("cluster_name"), refs, names)
+            if linked_module is False or v.get("create") is False or v.get("count") == 0:
+                continue
+            where = Location(tf.path, _block_line(tf, "module", mod_name))
+            if linked_module is None:
+                out.append(
+                    _maybe_ours(f"{scope.prefix}module.{mod_name} ({kind})", v.get("cluster_name"), where)
+                )
+                continue
+            out.append(_standalone_submodule(mod_name, kind, block, v, d, primary, templates, where))
+    return out
+
+
+def _no_nodes_placement(name: str, loc: Location) -> Placement:
+    return Placement(
+        f"nodes of module.{name}",
+        [
+            f"{UNRESOLVED}module.{name} declares no node groups, and no node group, launch template or "
+            "sub-module in the inputs names this cluster, so which security groups its nodes carry is not in "
+            "the inputs"
+        ],
+        location=loc,
+    )
+
+
+def _names_cluster(raw: Any, value: Any, tokens: set[str], prefix: str, names: set[str]) -> bool:
+    """Whether an Auto Scaling group (with its launch configuration or template) belongs to the cluster:
+    its `kubernetes.io/cluster/<name>` tag (required on self-managed nodes: EKS user guide, "Launch
+    self-managed Amazon Linux nodes") or a reference to the cluster (its bootstrap user data names it)."""
+    text = json.dumps(raw, default=str) + repr(value)
+    local = {t[len(prefix) :] for t in tokens if prefix and t.startswith(prefix)}
+    if any(t in text for t in (*tokens, *local)):
+        return True
+    return any(f"kubernetes.io/cluster/{n}" in text for n in names)
+
+
+_LC_REF = re.compile(r"^((?:module\.[\w-]+\.)*aws_launch_configuration\.[\w-]+)(\[[^\]]*\])?\.(id|name)$")
+
+
+def _asg_placements(
+    inst: Instance,
+    tf: TfFile,
+    tokens: set[str],
+    names: set[str],
+    primary: str,
+    templates: dict[str, dict[str, Any]],
+    configs: dict[str, tuple[dict[str, Any], dict[str, Any]]],
+) -> list[Placement]:
+    """Classic self-managed workers: `aws_autoscaling_group` with an `aws_launch_configuration`
+    (`security_groups`) or an `aws_launch_template`; their instances carry exactly those groups (no EKS
+    default applies outside managed node groups)."""
+    scope = inst.scope
+    out: list[Placement] = []
+    for name, asg in _resources(tf.body, "aws_autoscaling_group"):
+        if not _count_condition(asg, scope)[0]:
+            continue
+        v = evaluate(asg, scope)
+        lc_ref = v.get("launch_configuration")
+        lt = v.get("launch_template")
+        lt = lt[0] if isinstance(lt, list) and lt else lt
+        if not lt:
+            mip = v.get("mixed_instances_policy")
+            mip = mip[0] if isinstance(mip, list) and mip else mip
+            spec = mip.get("launch_template") if isinstance(mip, dict) else None
+            spec = spec[0] if isinstance(spec, list) and spec else spec
+            spec = spec.get("launch_template_specification") if isinstance(spec, dict) else None
+            spec = spec[0] if isinstance(spec, list) and spec else spec
+            if isinstance(spec, dict):
+                lt = {"id": spec.get("launch_template_id") or spec.get("launch_template_name")}
+        m = _LC_REF.match(lc_ref.address) if isinstance(lc_ref, Ref) else None
+        config = configs.get(m.group(1)) if m else None
+        tmpl_name = _template_name((lt.get("id") or lt.get("name")) if isinstance(lt, dict) else None)
+        raw_parts = [asg, config[0] if config else None, templates.get(tmpl_name or "")]
+        if not _names_cluster(raw_parts, [v, config[1] if config else None], tokens, scope.prefix, names):
+            continue
+        label = f"{scope.prefix}aws_autoscaling_group.{name}"
+        where = Location(tf.path, _block_line(tf, "resource", "aws_autoscaling_group", name))
+        if isinstance(lt, dict):
+            ref = lt.get("id") or lt.get("name")
+            out.append(_template_placement(label, ref, templates, primary, where, managed=False))
+            continue
+        if config is None:
+            what = lc_ref.address if isinstance(lc_ref, Ref) else repr(lc_ref)
+            out.append(
+                Placement(
+                    label,
+                    [f"{UNRESOLVED}its launch configuration ({what}) is not in the inputs"],
+                    location=where,
+                )
+            )
+            continue
+        sgs = config[1].get("security_groups")
+        if isinstance(sgs, Unknown | Ref):
+            out.append(Placement(label, [f"{UNRESOLVED}{_why(sgs)}"], location=where))
+            continue
+        groups = [group_key(x) or f"{UNRESOLVED}{_why(x)}" for x in _as_list(sgs)]
+        if not groups:
+            groups = [
+                f"{UNRESOLVED}{m.group(1) if m else 'its launch configuration'} names no security group, so the "
+                "instances get the VPC's default security group, which is not in the inputs"
+            ]
+        out.append(Placement(label, groups, location=where))
+    return out
+
+
+def _module_external(name: str, args: dict[str, Any], insts: list[Instance], prefix: str) -> list[Placement]:
+    # v17-v20 name the cluster `cluster_name`, v21 `name` (docs/UPGRADE-21.0.md); the outputs
+    # `cluster_name` (v18+) and `cluster_id` (the name up to v19; outposts id in v20+) are what others use.
+    names = {v for v in (args.get(a) for a in eks.CLUSTER_NAME_ARGS) if isinstance(v, str) and v}
+    refs = {f"{prefix}module.{name}.{out}" for out in eks.CLUSTER_NAME_OUTPUTS}
+    return external_placements(insts, refs, names, f"module.{name}:primary")
+
+
+def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str, external: list[Placement]) -> Scenario:
     mod = ctx.name
     node, cluster, primary = f"module.{mod}:node", f"module.{mod}:cluster", f"module.{mod}:primary"
     groups = {
@@ -649,8 +1094,9 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str) -> Scenario:
                         "primary security group, which admits all traffic from the control plane",
                     )
                 )
-    if not placements:
-        placements.append(Placement(f"nodes joined outside module.{mod}", [node], location=ctx.loc))
+    placements += external
+    if not any(p.selectors is None for p in placements):
+        placements.append(_no_nodes_placement(mod, ctx.loc))
     return Scenario(label, [primary, cluster], placements, rules, groups)
 
 
@@ -661,7 +1107,8 @@ def _duplicate_keys(f: TfFile, var: str, start: int) -> list[tuple[str, list[int
         return []
     depth, i = 1, m.end()
     keys: dict[str, list[int]] = {}
-    line_re = re.compile(r"\s*\"?([\w-]+)\"?\s*=\s*\{")
+    # [ \t]*, not \s*: a blank line before a key must not let two newlines both match the same key.
+    line_re = re.compile(r"[ \t]*\"?([\w-]+)\"?[ \t]*=[ \t]*\{")
     while i < len(f.text) and depth:
         c = f.text[i]
         if c == "{":
@@ -680,11 +1127,18 @@ def _duplicate_keys(f: TfFile, var: str, start: int) -> list[tuple[str, list[int
 
 
 def eks_module_cluster(
-    name: str, block: dict[str, Any], f: TfFile, d: TfDir, scope: Scope, model: NetworkModel
+    name: str,
+    block: dict[str, Any],
+    f: TfFile,
+    d: TfDir,
+    scope: Scope,
+    model: NetworkModel,
+    insts: list[Instance] | None = None,
 ) -> Cluster:
+    insts = insts if insts is not None else [Instance(d, scope)]
     loc = Location(f.path, _block_line(f, "module", name))
     args = {k: evaluate(v, scope) for k, v in block.items() if not k.startswith("__")}
-    ctx = _ModuleCtx(name, block, f, loc, args)
+    ctx = _ModuleCtx(name, block, f, loc, args, _launch_templates(insts))
     fix = FixTarget(
         "module",
         module=name,
@@ -746,6 +1200,8 @@ def eks_module_cluster(
         )
 
     scenarios: list[Scenario] = []
+    external = _module_external(name, args, insts, scope.prefix)
+    ignored_noted = False
     for era in eras:
         label = f"v{fmt(max(lo, era.since))}" + (
             ""
@@ -753,7 +1209,7 @@ def eks_module_cluster(
             else f" to before v{fmt(min(hi, era.until))}"
         )
         if era.legacy_v17:
-            scenarios.append(_v17_scenario(ctx, era, label))
+            scenarios.append(_v17_scenario(ctx, era, label, external))
             continue
         primary, cluster_key = f"module.{name}:primary", f"module.{name}:cluster"
         groups: dict[str, SecurityGroup] = {
@@ -786,7 +1242,8 @@ def eks_module_cluster(
             ext = group_key(args.get("node_security_group_id"))
             if ext:
                 node_keys.append(ext)
-            if args.get("node_security_group_additional_rules"):
+            if args.get("node_security_group_additional_rules") and not ignored_noted:
+                ignored_noted = True  # once per module, not once per release scenario
                 model.notes.append(
                     NetworkNote(
                         "module-rules-ignored",
@@ -845,38 +1302,57 @@ def eks_module_cluster(
             for made in defaults.values():
                 rules.extend(made)
         placements = _node_group_placements(ctx, era, node_keys, primary, cluster_key, rules, groups)
+        placements += external
         if not any(p.selectors is None for p in placements):
-            if node_keys:
-                placements.append(
-                    Placement(
-                        f"nodes joined outside module.{name} (it declares no node groups)",
-                        node_keys,
-                        location=loc,
-                    )
-                )
-            else:
-                placements.append(
-                    Placement(
-                        f"nodes of module.{name}",
-                        [
-                            f"{UNRESOLVED}module.{name} declares no node groups and no node security group, "
-                            "so where its pods run is not in the inputs"
-                        ],
-                        location=loc,
-                    )
-                )
+            # Never guess where nodes joined outside the module are: only what names their groups counts.
+            placements.append(_no_nodes_placement(name, loc))
         scenarios.append(Scenario(label, control_plane, placements, rules, groups, dict(era.unsure_ports)))
-    if create_node_raw := (args.get("create_node_security_group", True) is False):
-        ext_key = group_key(args.get("node_security_group_id"))
-        if ext_key and not ext_key.startswith("module."):
-            fix = FixTarget(
-                "raw",
-                module=name,
-                node_group_ref=_tf_ref(args.get("node_security_group_id")),
-                source_group_ref=f"module.{name}.cluster_security_group_id",
-            )
-    del create_node_raw
+    fix = _fix_target(name, args, eras, scenarios, model, fix)
     return Cluster(f"module.{name}", kind, scenarios, fix, loc)
+
+
+def _fix_target(
+    name: str,
+    args: dict[str, Any],
+    eras: list[eks.Era],
+    scenarios: list[Scenario],
+    model: NetworkModel,
+    fix: FixTarget,
+) -> FixTarget:
+    """Where a new rule takes effect, in the vocabulary of the releases the root admits: the v18+ map
+    `node_security_group_additional_rules` only exists from v18.0.0 and only feeds the node group the
+    module creates (`create_node_security_group`); otherwise the rule goes on the group the nodes carry."""
+    source = f"module.{name}.cluster_security_group_id"
+    if all(e.legacy_v17 for e in eras):
+        # v17: no rules map; the worker group is output `worker_security_group_id` (v17 outputs.tf), or the
+        # user's own group when worker_create_security_group = false.
+        ext = args.get("worker_security_group_id")
+        ref = (
+            _tf_ref(ext)
+            if args.get("worker_create_security_group", True) is False and group_key(ext)
+            else f"module.{name}.worker_security_group_id"
+        )
+        return FixTarget("raw", module=name, node_group_ref=ref, source_group_ref=source)
+    if args.get("create_node_security_group", True) is not False:
+        return fix
+    refs: list[str] = []
+    if group_key(args.get("node_security_group_id")):
+        refs.append(_tf_ref(args.get("node_security_group_id")))
+    last = scenarios[-1] if scenarios else None
+    for p in last.placements if last else []:
+        if p.opens_all or p.selectors is not None:
+            continue
+        for k in p.groups:
+            g = (last.groups if last else {}).get(k) or model.groups.get(k)
+            if g and g.terraform_ref and not k.endswith((":primary", ":cluster")):
+                refs.append(g.terraform_ref)
+    # Never the map the module ignores: without a named group the fix keeps a placeholder (not patched).
+    return FixTarget(
+        "raw",
+        module=name,
+        node_group_ref=refs[0] if refs else "<node-security-group-id>",
+        source_group_ref=source,
+    )
 
 
 def _tf_ref(value: Any) -> str:
@@ -941,7 +1417,7 @@ def _peers_for(values: dict[str, Any], singular: bool) -> list[Peer]:
 
 def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
     for name, block in _resources(f.body, "aws_security_group"):
-        key = f"aws_security_group.{name}"
+        key = f"{scope.prefix}aws_security_group.{name}"
         loc = Location(f.path, _block_line(f, "resource", "aws_security_group", name))
         has_dynamic = "dynamic" in block
         model.groups[key] = SecurityGroup(
@@ -979,7 +1455,7 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
         ("aws_vpc_security_group_ingress_rule", True),
     ):
         for name, block in _resources(f.body, rtype):
-            address = f"{rtype}.{name}"
+            address = f"{scope.prefix}{rtype}.{name}"
             loc = Location(f.path, _block_line(f, "resource", rtype, name))
             v = evaluate(block, scope)
             direction = v.get("type")
@@ -1022,11 +1498,13 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
                 )
 
 
-def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: list[TfFile]) -> None:
+def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, insts: list[Instance]) -> None:
     """`aws_eks_cluster` with `aws_eks_node_group`s: node groups without a launch template carry the
     cluster primary SG (EKS docs, launch-templates.adoc L105)."""
     for name, block in _resources(f.body, "aws_eks_cluster"):
-        address = f"aws_eks_cluster.{name}"
+        if not _count_condition(block, scope)[0]:
+            continue
+        address = f"{scope.prefix}aws_eks_cluster.{name}"
         loc = Location(f.path, _block_line(f, "resource", "aws_eks_cluster", name))
         primary = f"{address}:primary"
         v = evaluate(block, scope)
@@ -1042,61 +1520,8 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: li
                 terraform_ref=f"{address}.vpc_config[0].cluster_security_group_id",
             )
         }
-        placements: list[Placement] = []
-        templates = {
-            n: evaluate(b, scope) for tf in all_files for n, b in _resources(tf.body, "aws_launch_template")
-        }
-        for tf in all_files:
-            for ng_name, ng in _resources(tf.body, "aws_eks_node_group"):
-                ngv = evaluate(ng, scope)
-                if not (
-                    isinstance(ngv.get("cluster_name"), Ref)
-                    and ngv["cluster_name"].address.startswith(address)
-                ):
-                    continue
-                label = f"aws_eks_node_group.{ng_name}"
-                lt = ngv.get("launch_template")
-                lt = lt[0] if isinstance(lt, list) and lt else lt
-                if not lt:
-                    placements.append(
-                        Placement(
-                            label,
-                            [primary],
-                            opens_all="has no launch template, so EKS gives "
-                            "its nodes the cluster primary security group, which admits all "
-                            "traffic from the control plane",
-                        )
-                    )
-                    continue
-                ref = lt.get("id") or lt.get("name") if isinstance(lt, dict) else None
-                lt_name = (
-                    ref.address.split(".")[1]
-                    if isinstance(ref, Ref) and ref.address.startswith("aws_launch_template.")
-                    else None
-                )
-                tmpl = templates.get(lt_name or "")
-                if tmpl is None:
-                    placements.append(
-                        Placement(label, [f"{UNRESOLVED}its launch template is not in the inputs"])
-                    )
-                    continue
-                sgs = _as_list(tmpl.get("vpc_security_group_ids"))
-                for ni in _as_list(tmpl.get("network_interfaces")):
-                    if isinstance(ni, dict):
-                        sgs += _as_list(ni.get("security_groups"))
-                if not sgs:
-                    placements.append(
-                        Placement(
-                            label,
-                            [primary],
-                            opens_all="its launch template names no security "
-                            "group, so EKS gives its nodes the cluster primary security group",
-                        )
-                    )
-                else:
-                    placements.append(
-                        Placement(label, [group_key(s) or f"{UNRESOLVED}{_why(s)}" for s in sgs])
-                    )
+        names = {v["name"]} if isinstance(v.get("name"), str) else set()
+        placements = external_placements(insts, set(), names, primary, raw_cluster=address)
         if not placements:
             placements.append(
                 Placement(
@@ -1105,19 +1530,23 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: li
                     location=loc,
                 )
             )
+        # The rule goes into the cluster's own file, so it names groups as that module sees them.
         node_ref = next(
             (
-                model.groups[k].terraform_ref
+                ref[len(scope.prefix) :]
                 for p in placements
                 for k in p.groups
-                if k in model.groups and model.groups[k].terraform_ref
+                if k in model.groups
+                and (ref := model.groups[k].terraform_ref)
+                and ref.startswith(scope.prefix)
+                and not ref[len(scope.prefix) :].startswith("module.")
             ),
             None,
         )
         fix = FixTarget(
             "raw",
             node_group_ref=node_ref or "<node-security-group-id>",
-            source_group_ref=f"{address}.vpc_config[0].cluster_security_group_id",
+            source_group_ref=f"aws_eks_cluster.{name}.vpc_config[0].cluster_security_group_id",
         )
         model.clusters.append(
             Cluster(
@@ -1126,19 +1555,145 @@ def raw_eks_clusters(f: TfFile, scope: Scope, model: NetworkModel, all_files: li
                 [Scenario("as written", control_plane, placements, [], groups)],
                 fix,
                 loc,
+                aliases=[v["name"]] if isinstance(v.get("name"), str) else [],
             )
         )
 
 
-def load_dir(d: TfDir, model: NetworkModel) -> None:
+def _module_creates(block: dict[str, Any], scope: Scope) -> bool | str:
+    """False when the module call creates nothing (`create = false` — terraform-aws-eks guards every
+    resource with `count = local.create ? 1 : 0` — or `count = 0` / an empty `for_each`); a string says why
+    that is unknown."""
+    create = evaluate(block["create"], scope) if "create" in block else True
+    if create is False:
+        return False
+    exists, cond = _count_condition(block, scope)
+    if not exists:
+        return False
+    why = _why(create) if create is not True else None
+    if why or cond:
+        return f"whether the module creates a cluster is unknown: {why or cond}"
+    return True
+
+
+_META_ARGS = ("source", "version", "count", "for_each", "providers", "depends_on")
+
+
+def _local_source(d: TfDir, source: Any) -> str | None:
+    """The directory of a local module (`./modules/x`, `../x`): Terraform reads it from the caller's folder."""
+    if isinstance(source, str) and source.startswith(("./", "../")):
+        return os.path.normpath(os.path.join(d.path, source))
+    return None
+
+
+def _instances(
+    d: TfDir,
+    dirs: dict[str, TfDir],
+    prefix: str = "",
+    inputs: dict[str, Any] | None = None,
+    stack: tuple[str, ...] = (),
+) -> list[Instance]:
+    """`d` and, recursively, the local modules it calls whose folders are among the inputs; module
+    arguments become the child's variables and `module.<name>.<output>` reads the child's outputs."""
     scope = build_scope(d)
+    scope.prefix = prefix
+    if inputs is not None:
+        scope.variables.update(inputs)
+    calls: dict[str, tuple[dict[str, Any], TfDir]] = {}
     for f in d.files:
         for name, block in _blocks(f.body, "module"):
-            if _is_eks_root_module(block.get("source")):
-                model.clusters.append(eks_module_cluster(name, block, f, d, scope, model))
-        raw_resources(f, scope, model)
-    for f in d.files:
-        raw_eks_clusters(f, scope, model, d.files)
+            path = _local_source(d, block.get("source"))
+            if path in dirs and path not in stack and path != d.path:
+                calls[name] = (block, dirs[path])
+    built: dict[str, list[Instance]] = {}
+    building: set[str] = set()
+
+    def child(name: str) -> list[Instance] | None:
+        if name in built or name in building:
+            return built.get(name)
+        building.add(name)
+        block, cdir = calls[name]
+        args = {
+            k: evaluate(v, scope) for k, v in block.items() if k not in _META_ARGS and not k.startswith("__")
+        }
+        built[name] = _instances(cdir, dirs, f"{prefix}module.{name}.", args, (*stack, d.path))
+        return built[name]
+
+    def outputs(name: str) -> Callable[[str], Any]:
+        def read(output: str) -> Any:
+            insts = child(name)
+            if not insts:
+                return Unknown(f"module.{name} depends on its own outputs")
+            for f in insts[0].d.files:
+                for oname, oblock in _blocks(f.body, "output"):
+                    if oname == output:
+                        return evaluate(oblock.get("value"), insts[0].scope)
+            return Unknown(f"module.{name} has no output {output!r} in the inputs")
+
+        return read
+
+    for name in calls:
+        scope.modules[name] = outputs(name)
+    out = [Instance(d, scope)]
+    for name, (block, _) in calls.items():
+        if _module_creates(block, scope) is False:
+            continue  # count = 0
+        out.extend(child(name) or [])
+    return out
+
+
+def load_dirs(dirs: list[TfDir], model: NetworkModel) -> None:
+    """Every configuration in the inputs; a folder that another one calls as a local module is read as
+    that module (with the caller's arguments), not as a root of its own."""
+    by_path = {d.path: d for d in dirs}
+    called = {
+        path
+        for d in dirs
+        for f in d.files
+        for _, block in _blocks(f.body, "module")
+        if (path := _local_source(d, block.get("source"))) in by_path and path != d.path
+    }
+    roots = [d for d in dirs if d.path not in called] or dirs
+    for root in roots:
+        _load_instances(_instances(root, by_path), model)
+
+
+def load_dir(d: TfDir, model: NetworkModel) -> None:
+    load_dirs([d], model)
+
+
+def _load_instances(insts: list[Instance], model: NetworkModel) -> None:
+    first = len(model.clusters)
+    for inst in insts:
+        d, scope = inst.d, inst.scope
+        for f in d.files:
+            for name, block in _blocks(f.body, "module"):
+                if _is_eks_root_module(block.get("source")):
+                    created = _module_creates(block, scope)
+                    if created is False:
+                        continue  # `create = false` / `count = 0`: every resource has count 0 (main.tf L2 ff.)
+                    cluster = eks_module_cluster(name, block, f, d, scope, model, insts)
+                    if scope.prefix:
+                        cluster.name = f"{scope.prefix}{cluster.name}"
+                    for arg in eks.CLUSTER_NAME_ARGS:
+                        value = evaluate(block[arg], scope) if arg in block else None
+                        if isinstance(value, str) and value:
+                            cluster.aliases.append(value)
+                    if isinstance(created, str):
+                        cluster.why_unknown = created
+                    model.clusters.append(cluster)
+            raw_resources(f, scope, model)
+    for inst in insts:
+        for f in inst.d.files:
+            raw_eks_clusters(f, inst.scope, model, insts)
+    if any(
+        True
+        for i in insts
+        for f in i.d.files
+        for _ in _resources(f.body, "aws_vpc_security_group_ingress_rule")
+    ):
+        for cluster in model.clusters[first:]:
+            cluster.fix.rule_resource = "aws_vpc_security_group_ingress_rule"  # the root's own style
 
 
 def known(value: Any) -> bool:

@@ -83,6 +83,10 @@ class Scope:
 
     variables: dict[str, Any] = field(default_factory=dict)  # evaluated var values (or Unknown)
     locals_raw: dict[str, Any] = field(default_factory=dict)
+    # Inside a local child module: the address prefix of its resources (`module.nodes.`), and, for the local
+    # modules this directory calls, how to read their outputs (`module.<name>.<output>`).
+    prefix: str = ""
+    modules: dict[str, Callable[[str], Any]] = field(default_factory=dict)
     _locals: dict[str, Any] = field(default_factory=dict)
     _resolving: set[str] = field(default_factory=set)
 
@@ -438,8 +442,10 @@ class _Parser:
             return _descend(self.scope.local(names[1]), names[2:], f"local.{names[1]}")
         if root in ("each", "count", "self", "path", "terraform"):
             return Unknown(f"`{'.'.join(names)}` depends on where the expression is expanded")
+        if root == "module" and len(names) >= 3 and names[1] in self.scope.modules:
+            return _descend(self.scope.modules[names[1]](names[2]), names[3:], ".".join(names[:3]))
         if len(names) >= 2:
-            return Ref(".".join(names))
+            return Ref(self.scope.prefix + ".".join(names))
         raise _Unsupported(f"unknown name {root!r}")
 
     def postfix(self, value: Any) -> Any:

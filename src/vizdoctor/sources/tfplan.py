@@ -926,17 +926,51 @@ class _Reader:
                     if spec
                     else {}
                 )
+            if not lt and (lc := self.find_launch_configuration(asg)) is not None:
+                # Classic self-managed workers: the instances carry the configuration's security_groups.
+                resolved = self.attr_groups(lc, "security_groups")
+                keys = [*resolved.keys, *(f"{UNRESOLVED}{w}" for w in resolved.whys)]
+                if not keys:
+                    keys = [
+                        f"{UNRESOLVED}{lc.address} names no security group, so the instances get the VPC's "
+                        "default security group, which is not in the plan"
+                    ]
+                out.append(Placement(asg.address, keys, location=self.loc))
+                continue
             if not lt:
                 out.append(
                     Placement(
                         asg.address,
-                        [f"{UNRESOLVED}it uses no launch template vizdoctor can read"],
+                        [
+                            f"{UNRESOLVED}it uses no launch template or launch configuration vizdoctor can read"
+                        ],
                         location=self.loc,
                     )
                 )
                 continue
             out.append(self.template_placement(asg, path, lt, primary, managed=False))
         return out
+
+    def find_launch_configuration(self, asg: _Res) -> _Res | None:
+        """The `aws_launch_configuration` of an Auto Scaling group: by its planned name, else by the
+        reference in the configuration (names from `name_prefix` are only known after apply)."""
+        configs = self.of_type("aws_launch_configuration")
+        name = _str(asg.values.get("launch_configuration"))
+        found = [lc for lc in configs if name and lc.values.get("name") == name]
+        if len(found) == 1:
+            return found[0]
+        expr = self.config_expr(asg, "launch_configuration")
+        for ref in _drop_implied(_lst(_obj(expr).get("references"))):
+            m = _REF.match(ref)
+            if m and m.group("type") == "aws_launch_configuration":
+                found = [
+                    lc
+                    for lc in self.in_module(asg.module, "aws_launch_configuration", m.group("name"))
+                    if not m.group("index") or lc.local.endswith(m.group("index"))
+                ]
+                if len(found) == 1:
+                    return found[0]
+        return None
 
     def asg_belongs(self, asg: _Res, c: _Res) -> bool:
         if c.module and self.is_eks_module(c.module) and asg.module.startswith(c.module + ".module."):
