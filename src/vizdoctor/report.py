@@ -42,7 +42,12 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.summary["error"] else 0
+        return self.exit_status("error")
+
+    def exit_status(self, fail_on: str = "error") -> int:
+        """1 when a finding is at least as severe as `fail_on` ("error" or "warning"), else 0."""
+        s = self.summary
+        return 1 if s["error"] or (fail_on == "warning" and s["warning"]) else 0
 
 
 def combined_fixes(paths: list[ControlPlanePath]) -> list[ClusterFix]:
