@@ -40,8 +40,22 @@ _WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 
+def _kubernetes_resolvers() -> dict[Any, list[tuple[str, Any]]]:
+    """PyYAML's YAML 1.1 implicit types, less the two the API server's reader (sigs.k8s.io/yaml over
+    go-yaml) does not have: the `=` "value" type (a plain `=` is a string in CRDs such as
+    prometheus-operator's, PyYAML has no constructor for it and would drop the document) and timestamps
+    (go-yaml keeps an unquoted date as a string when decoding into an untyped object)."""
+    dropped = {"tag:yaml.org,2002:value", "tag:yaml.org,2002:timestamp"}
+    return {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in dropped]
+        for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
 class _Loader(yaml.CSafeLoader):
     """libyaml's C loader, recording the line each document starts on."""
+
+    yaml_implicit_resolvers = _kubernetes_resolvers()
 
     def construct_document(self, node: yaml.Node) -> Any:
         self.doc_line = node.start_mark.line + 1
@@ -136,7 +150,11 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
     if not isinstance(kind, str):
         return
     if kind.endswith("List") and isinstance(doc.get("items"), list):
+        # `kubectl get --raw` lists (ServiceList, ...) leave kind and apiVersion off their items.
+        item_kind = kind[: -len("List")] if kind != "List" else None
         for item in doc["items"]:
+            if item_kind and isinstance(item, dict) and "kind" not in item:
+                item = {"kind": item_kind, "apiVersion": doc.get("apiVersion"), **item}
             add_document(item, loc, inv, default_namespace)
         return
     inv.objects_read += 1
@@ -147,7 +165,7 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
     name = str(meta.get("name", "<unnamed>"))
     namespace = str(meta.get("namespace") or default_namespace)
     try:
-        _add_object(kind, doc, name, namespace, loc, inv)
+        _add_object(kind, doc, name, namespace, loc, inv, defaulted=not meta.get("namespace"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         inv.problems.append(
             Problem(loc.path, loc.line, f"{kind} {name}: unexpected shape ({type(exc).__name__}: {exc})")
@@ -169,7 +187,13 @@ def _int(value: Any, what: str) -> int:
 
 
 def _add_object(
-    kind: str, doc: dict[str, Any], name: str, namespace: str, loc: Location, inv: Inventory
+    kind: str,
+    doc: dict[str, Any],
+    name: str,
+    namespace: str,
+    loc: Location,
+    inv: Inventory,
+    defaulted: bool = False,
 ) -> None:
     spec = doc.get("spec") or {}
     if kind == "Service":
@@ -194,6 +218,7 @@ def _add_object(
                 {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else None,
                 sports,
                 loc,
+                namespace_defaulted=defaulted,
             )
         )
     elif kind in _WORKLOAD_TEMPLATES or kind == "Pod":
@@ -219,6 +244,7 @@ def _add_object(
         workload = Workload(
             kind, namespace, name, labels, ports, bool(pod_spec.get("hostNetwork", False)), loc
         )
+        workload.namespace_defaulted = defaulted
         if kind == "Pod":  # live Pods: where they run
             node, ip = pod_spec.get("nodeName"), _get(doc, "status", "podIP")
             workload.node_name = str(node) if node else None
