@@ -300,27 +300,34 @@ def strategic_merge(base: Any, patch: Any) -> Any:
                 out[k] = v
         return out
     if isinstance(base, list) and isinstance(patch, list):
-        keyed = all(isinstance(x, dict) and ("name" in x or "containerPort" in x) for x in [*base, *patch])
-        if keyed and base:
-
-            def key(x: dict[str, Any]) -> Any:
-                return x.get("name", x.get("containerPort"))
-
-            out_list = list(base)
-            for item in patch:
-                idx = next((i for i, b in enumerate(out_list) if key(b) == key(item)), None)
-                if idx is None:
-                    if item.get("$patch") != "delete":
-                        out_list.append(item)
+        key = _merge_key([*base, *patch])
+        if key is None:
+            return patch
+        out_list = list(base)
+        for item in patch:
+            idx = next((i for i, b in enumerate(out_list) if b.get(key) == item.get(key)), None)
+            if idx is None:
+                if item.get("$patch") != "delete":
+                    out_list.append(item)
+            else:
+                merged = strategic_merge(out_list[idx], item)
+                if merged is None:
+                    out_list.pop(idx)
                 else:
-                    merged = strategic_merge(out_list[idx], item)
-                    if merged is None:
-                        out_list.pop(idx)
-                    else:
-                        out_list[idx] = merged
-            return out_list
-        return patch
+                    out_list[idx] = merged
+        return out_list
     return patch
+
+
+def _merge_key(items: list[Any]) -> str | None:
+    """The patchMergeKey of the Kubernetes list the items belong to: container ports merge by containerPort,
+    Service ports by port, containers, webhooks, env and volumes by name (k8s.io/api struct tags)."""
+    if not items or not all(isinstance(x, dict) for x in items):
+        return None
+    for key in ("containerPort", "port", "name"):
+        if all(key in x for x in items):
+            return key
+    return None
 
 
 def _service_refs(doc: dict[str, Any]) -> list[dict[str, Any]]:

@@ -301,7 +301,8 @@ def provider_to_k8s(value: Any, key: str = "") -> Any:
                 if isinstance(out[nk], list) and len(out[nk]) == 1 and isinstance(out[nk][0], dict):
                     out[nk] = out[nk][0]
                 continue
-            out[_REPEATED.get(k, _camel(k))] = provider_to_k8s(v, k)
+            block_list = isinstance(v, list) and all(isinstance(x, dict) for x in v)
+            out[_REPEATED[k] if block_list and k in _REPEATED else _camel(k)] = provider_to_k8s(v, k)
         return out
     return value
 
