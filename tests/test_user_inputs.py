@@ -566,3 +566,43 @@ def test_a_check_that_raises_becomes_internal_error_and_the_rest_run(monkeypatch
     assert len(errors) == 1 and "broken" in errors[0].title and "KeyError" in errors[0].message
     assert any(f.check == "control-plane-unreachable" for f in report.findings)  # the others ran
     assert report.exit_code == 1
+
+
+# --- webhooks and APIServices registered at run time -------------------------------------------------------
+
+
+def test_runtime_webhooks_of_crossplane_longhorn_and_calico_operator(tmp_path: Path) -> None:
+    (tmp_path / "addons.yaml").write_text(
+        textwrap.dedent(
+            """\
+            apiVersion: v1
+            kind: Service
+            metadata: {name: crossplane-webhooks, namespace: crossplane-system}
+            spec:
+              selector: {app: crossplane}
+              ports: [{port: 9443, targetPort: 9443}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: longhorn-admission-webhook, namespace: longhorn-system}
+            spec:
+              selector: {longhorn.io/admission-webhook: longhorn-admission-webhook}
+              ports: [{name: admission-webhook, port: 9502, targetPort: 9502}]
+            ---
+            apiVersion: operator.tigera.io/v1
+            kind: APIServer
+            metadata: {name: default}
+            spec: {}
+            """
+        )
+    )
+    _, doc = scan_json(str(tmp_path), str(SEED_TF))
+    by_name = {p["name"]: p for p in doc["paths"]}
+    cross = by_name["nousages.protection.crossplane.io"]
+    assert svc(cross) == "crossplane-system/crossplane-webhooks:9443" and cross["target_port"] == 9443
+    assert cross["inferred"] and cross["status"] == "open"  # 9443 is a module default rule in v20
+    for name in ("validator.longhorn.io", "mutator.longhorn.io"):
+        p = by_name[name]
+        assert svc(p) == "longhorn-system/longhorn-admission-webhook:9502" and p["status"] == "blocked"
+    calico = by_name["v3.projectcalico.org"]
+    assert calico["target_port"] == 5443 and calico["status"] == "blocked" and calico["inferred"]

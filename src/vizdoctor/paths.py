@@ -107,7 +107,7 @@ def _inferred_targets(inv: Inventory) -> list[CallTarget]:
                     hook.kind,
                     hook.webhook,
                     ObjectRef(kind, None, hook.configuration),
-                    ServiceRef(ns, name, 443),
+                    ServiceRef(ns, name, hook.port),
                     failure_policy=hook.failure_policy,
                     timeout_seconds=10,
                     operations=hook.operations,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vizdoctor.model import Inventory, Problem
-from vizdoctor.sources import helm, kustomize, manifests, terraform, tf_k8s, tfplan
+from vizdoctor.sources import helm, kustomize, manifests, operators, terraform, tf_k8s, tfplan
 from vizdoctor.sources.options import LoadOptions
 
 SKIP_DIRS = {".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "venv", "__pycache__"}
@@ -194,6 +194,7 @@ def load(
         terraform.load_dir(d, inv.network)
         rendered_by_tf |= tf_k8s.load_dir(d, inv, options)
     readable += _render_folders(found, inv, options, rendered_by_tf)
+    operators.add_operator_installed(inv)
     inv.files_read = readable
     if readable == 0:
         what = (
