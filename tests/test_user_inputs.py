@@ -606,3 +606,50 @@ def test_runtime_webhooks_of_crossplane_longhorn_and_calico_operator(tmp_path: P
         assert svc(p) == "longhorn-system/longhorn-admission-webhook:9502" and p["status"] == "blocked"
     calico = by_name["v3.projectcalico.org"]
     assert calico["target_port"] == 5443 and calico["status"] == "blocked" and calico["inferred"]
+
+
+def test_helm_release_catalogue_follows_the_chart_version(tmp_path: Path) -> None:
+    root = _seed_root(
+        tmp_path,
+        """\
+        resource "helm_release" "ms_old" {
+          name       = "metrics-server"
+          repository = "https://kubernetes-sigs.github.io/metrics-server/"
+          chart      = "metrics-server"
+          version    = "3.8.2"
+          namespace  = "kube-system"
+        }
+        resource "helm_release" "istio" {
+          name       = "istiod"
+          repository = "https://istio-release.storage.googleapis.com/charts"
+          chart      = "istiod"
+          namespace  = "istio-system"
+        }
+        resource "helm_release" "karpenter_v1" {
+          name       = "karpenter"
+          repository = "oci://public.ecr.aws/karpenter"
+          chart      = "karpenter"
+          version    = "1.0.6"
+          namespace  = "karpenter"
+        }
+        resource "helm_release" "karpenter_new" {
+          name       = "karpenter2"
+          chart      = "oci://public.ecr.aws/karpenter/karpenter"
+          version    = "1.3.0"
+          namespace  = "karpenter2"
+        }
+        """,
+    )
+    _, doc = scan_json(str(root))
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for p in doc["paths"]:
+        by_name.setdefault(p["name"], []).append(p)
+    (ms,) = by_name["v1beta1.metrics.k8s.io"]
+    assert ms["target_port"] == 4443 and ms["status"] == "open"  # 4443 before chart 3.10.0
+    assert {p["target_port"] for p in by_name["rev.validation.istio.io"]} == {15017}
+    assert all(p["status"] == "blocked" for p in by_name["rev.namespace.sidecar-injector.istio.io"])
+    (conv,) = by_name["nodepools.karpenter.sh"]  # only the 1.0.x release converts; 1.3.0 has no webhook
+    assert (
+        svc(conv) == "karpenter/karpenter:8443" and conv["target_port"] == 8443 and conv["status"] == "open"
+    )
+    assert "validation.webhook.karpenter.sh" not in by_name

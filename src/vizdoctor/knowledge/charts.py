@@ -31,6 +31,13 @@ class ChartPath:
     host_network_value: str | None = None  # values key that turns on hostNetwork
     failure_policy: str | None = None  # webhooks: as the chart sets it
     runtime: bool = False  # registered by the add-on at start, not rendered by the chart
+    # Default pod port by chart version: (first version, first version no longer, port); None: open end.
+    # An empty tuple: `pod_port` for every version.
+    port_by_version: tuple[tuple[str | None, str | None, int], ...] = ()
+    # Chart versions that render this path at all (same form, port ignored); empty: every version.
+    present_in: tuple[tuple[str | None, str | None], ...] = ()
+    enabled_value: str | None = None  # values key that turns the path off when false
+    service_port: int = 443
 
 
 @dataclass(frozen=True)
@@ -131,8 +138,9 @@ CHARTS: tuple[ChartEntry, ...] = (
     ChartEntry(
         "metrics-server",
         "kubernetes-sigs/metrics-server@5ed5d3a2 charts/metrics-server/templates/deployment.yaml "
-        "(--secure-port={{ .Values.containerPort }}, default 10250), apiservice.yaml",
-        "3.x",
+        "(--secure-port={{ .Values.containerPort }}), apiservice.yaml; values.yaml per tag: containerPort 4443 "
+        "up to chart 3.9.x, 10250 from 3.10.0",
+        "3.x (4443 before chart 3.10.0, 10250 from it)",
         (
             ChartPath(
                 "APIService",
@@ -143,6 +151,7 @@ CHARTS: tuple[ChartEntry, ...] = (
                 {"app.kubernetes.io/name": "metrics-server", "app.kubernetes.io/instance": "{release}"},
                 port_value="containerPort",
                 host_network_value="hostNetwork.enabled",
+                port_by_version=((None, "3.10.0", 4443), ("3.10.0", None, 10250)),
             ),
         ),
     ),
@@ -316,6 +325,65 @@ CHARTS: tuple[ChartEntry, ...] = (
         ),
     ),
     ChartEntry(
+        "istiod",
+        "istio/istio manifests/charts/istio-control/istio-discovery/templates/service.yaml (443 -> 15017), "
+        "mutatingwebhook.yaml, validatingwebhookconfiguration.yaml",
+        "1.x, default revision (a revision adds `-<revision>` to the Service name)",
+        (
+            ChartPath(
+                "MutatingWebhook",
+                "rev.namespace.sidecar-injector.istio.io",
+                "istio-sidecar-injector",
+                "istiod",
+                15017,
+                {"app": "istiod", "istio": "pilot"},
+            ),
+            ChartPath(
+                "ValidatingWebhook",
+                "rev.validation.istio.io",
+                "istio-validator-{release}",
+                "istiod",
+                15017,
+                {"app": "istiod", "istio": "pilot"},
+                failure_policy="Ignore",  # istiod switches it to Fail once it serves (webhook controller)
+            ),
+        ),
+    ),
+    ChartEntry(
+        "karpenter",
+        "aws/karpenter-provider-aws charts/karpenter/values.yaml and templates/ per tag: webhooks always on up "
+        "to v0.32, webhook.enabled false in v0.33-v0.37, true in v1.0.x (CRD conversion), no webhook from v1.1; "
+        "Service port = webhook.port (8443)",
+        "v0.x-v1.0.x (no webhook from v1.1)",
+        (
+            ChartPath(
+                "ValidatingWebhook",
+                "validation.webhook.karpenter.sh",
+                "validation.webhook.karpenter.sh",
+                "{fullname}",
+                8443,
+                {"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "{release}"},
+                port_value="webhook.port",
+                host_network_value="hostNetwork",
+                present_in=((None, "0.33.0"),),
+                service_port=8443,
+            ),
+            ChartPath(
+                "CRDConversion",
+                "nodepools.karpenter.sh",
+                "nodepools.karpenter.sh",
+                "{fullname}",
+                8443,
+                {"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "{release}"},
+                port_value="webhook.port",
+                host_network_value="hostNetwork",
+                present_in=(("1.0.0", "1.1.0"),),
+                enabled_value="webhook.enabled",
+                service_port=8443,
+            ),
+        ),
+    ),
+    ChartEntry(
         "kyverno",
         "kyverno/kyverno@111e07bb charts/kyverno/templates/admission-controller/service.yaml (443 -> https 9443); "
         "the webhooks are registered by the admission controller at start",
@@ -337,6 +405,50 @@ CHARTS: tuple[ChartEntry, ...] = (
         ),
     ),
 )
+
+
+def _v(text: str | None) -> tuple[int, int, int] | None:
+    if text is None:
+        return None
+    parts = text.lstrip("v").split("-", 1)[0].split(".")
+    try:
+        nums = [int(p) for p in parts[:3]]
+    except ValueError:
+        return None
+    padded = [*nums, 0, 0, 0]
+    return padded[0], padded[1], padded[2]
+
+
+def _within(version: str, lo: str | None, hi: str | None) -> bool | None:
+    v = _v(version)
+    if v is None:
+        return None
+    low, high = _v(lo), _v(hi)
+    return (low is None or v >= low) and (high is None or v < high)
+
+
+def default_port(path: ChartPath, version: str | None) -> tuple[int, str | None]:
+    """The chart's default pod port at `version` (None: unpinned, Helm installs the newest), and a note when
+    the version decides it."""
+    if not path.port_by_version:
+        return path.pod_port, None
+    if version is None:
+        lo, _, port = path.port_by_version[-1]
+        return port, f"version not pinned: the newest chart's default ({port}, chart {lo}+) is assumed"
+    for lo, hi, port in path.port_by_version:
+        if _within(version, lo, hi):
+            return port, f"chart {version}: default port {port}"
+    lo, _, port = path.port_by_version[-1]
+    return port, f"chart version {version} not understood: the newest default ({port}) is assumed"
+
+
+def present(path: ChartPath, version: str | None) -> bool | None:
+    """Whether the chart at `version` renders this path (None: cannot tell, version not pinned)."""
+    if not path.present_in:
+        return True
+    if version is None:
+        return None
+    return any(_within(version, lo, hi) for lo, hi in path.present_in)
 
 
 def find_chart(chart: str) -> ChartEntry | None:

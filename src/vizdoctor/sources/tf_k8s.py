@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from vizdoctor.knowledge.charts import ChartEntry, find_chart, fullname
+from vizdoctor.knowledge.charts import ChartEntry, default_port, find_chart, fullname, present
 from vizdoctor.location import Location
 from vizdoctor.model import (
     CallTarget,
@@ -178,25 +178,41 @@ def _from_catalogue(
     full = fullname(release, entry.chart, values)
     seen_services: set[tuple[str, str]] = set()
     for cp in entry.paths:
-        port = cp.pod_port
+        here = present(cp, version)
+        if here is False:
+            continue  # this chart version does not render it
+        if cp.enabled_value and _get(values, cp.enabled_value) is False:
+            continue
+        port, version_note = default_port(cp, version)
         if cp.port_value:
             v = _get(values, cp.port_value)
             if isinstance(v, int) and not isinstance(v, bool):
-                port = v
+                port, version_note = v, f"{cp.port_value}={v}"
             elif isinstance(v, str) and v.isdigit():
-                port = int(v)
+                port, version_note = int(v), f"{cp.port_value}={v}"
         host = bool(cp.host_network_value and _get(values, cp.host_network_value) is True)
+        if here is None:
+            inv.problems.append(
+                Problem(
+                    loc.path,
+                    loc.line,
+                    f"helm_release.{rname}: chart {entry.chart} renders "
+                    f"{cp.kind} {cp.name} only in some versions and the version is not pinned: not analysed "
+                    "(set `version`)",
+                )
+            )
+            continue
         svc_name = cp.service.format(release=release, fullname=full)
         labels = {k: v.format(release=release, fullname=full) for k, v in cp.labels.items()}
         why = (
             f"helm_release.{rname} installs chart {entry.chart}"
             + (f" {version}" if version else "")
             + f"; not rendered (chart not on disk), so taken from the chart catalogue: {entry.source}; "
-            f"checked for {entry.versions}"
+            f"checked for {entry.versions}" + (f"; {version_note}" if version_note else "")
         )
         if (ns, svc_name) not in seen_services:
             seen_services.add((ns, svc_name))
-            inv.add_service(Service(ns, svc_name, labels, [ServicePort(443, port, "https")], loc))
+            inv.add_service(Service(ns, svc_name, labels, [ServicePort(cp.service_port, port, "https")], loc))
             inv.workloads.append(
                 Workload(
                     "Deployment",
@@ -210,23 +226,19 @@ def _from_catalogue(
             )
         if cp.runtime:
             continue  # registered at start: paths.py infers it from the Service (knowledge/addons.py)
-        owner_kind = (
-            "APIService"
-            if cp.kind == "APIService"
-            else (
-                "MutatingWebhookConfiguration"
-                if cp.kind == "MutatingWebhook"
-                else "ValidatingWebhookConfiguration"
-            )
-        )
+        owner_kind = {
+            "APIService": "APIService",
+            "CRDConversion": "CustomResourceDefinition",
+            "MutatingWebhook": "MutatingWebhookConfiguration",
+        }.get(cp.kind, "ValidatingWebhookConfiguration")
         inv.targets.append(
             CallTarget(
                 cp.kind,
                 cp.name,
                 ObjectRef(owner_kind, None, cp.configuration.format(release=release, fullname=full)),
-                ServiceRef(ns, svc_name, 443),
-                failure_policy=(cp.failure_policy or "Fail") if cp.kind != "APIService" else None,
-                timeout_seconds=10 if cp.kind != "APIService" else None,
+                ServiceRef(ns, svc_name, cp.service_port),
+                failure_policy=(cp.failure_policy or "Fail") if cp.kind.endswith("Webhook") else None,
+                timeout_seconds=10 if cp.kind.endswith("Webhook") else None,
                 inferred=True,
                 inferred_from=why,
                 location=loc,
