@@ -15,6 +15,7 @@ _RULES = {
     "control-plane-unreachable": "The kube-apiserver cannot reach a webhook or aggregated API pod",
     "control-plane-path-unknown": "Whether the kube-apiserver reaches a webhook or aggregated API is undecided",
     "input-unreadable": "An input file could not be parsed",
+    "internal-error": "A check failed inside vizdoctor; the other checks ran",
     "duplicate-rule-key": "A security-group rule key is declared more than once",
     "module-rules-ignored": "Module rules that the module will not create",
     "apiservice-unavailable": "An APIService is not Available",
