@@ -653,3 +653,24 @@ def test_helm_release_catalogue_follows_the_chart_version(tmp_path: Path) -> Non
         svc(conv) == "karpenter/karpenter:8443" and conv["target_port"] == 8443 and conv["status"] == "open"
     )
     assert "validation.webhook.karpenter.sh" not in by_name
+
+
+def test_kustomize_helm_charts_with_a_vendored_chart(tmp_path: Path) -> None:
+    files = {f"k/charts/demo-api/{k}": v for k, v in SMALL_CHART.items()}
+    files["k/kustomization.yaml"] = """\
+        helmCharts:
+        - name: demo-api
+          releaseName: k1
+          namespace: apis
+          valuesInline: {port: 8089}
+        - name: not-vendored
+          repo: https://charts.example.com
+          version: 1.0.0
+        """
+    root = write(tmp_path, files)
+    for env in (None, {**os.environ, "PATH": str(Path(sys.executable).parent)}):
+        _, doc = scan_json(str(root / "k"), str(SEED_TF), env=env)
+        p = path_named(doc, "v1.demo.example.com")
+        assert svc(p) == "apis/k1-api:443" and p["target_port"] == 8089 and p["status"] == "blocked"
+        msgs = " ".join(f["message"] for f in doc["findings"] if f["check"] == "input-unreadable")
+        assert "not-vendored" in msgs and "not fetched" in msgs
