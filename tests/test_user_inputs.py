@@ -674,3 +674,19 @@ def test_kustomize_helm_charts_with_a_vendored_chart(tmp_path: Path) -> None:
         assert svc(p) == "apis/k1-api:443" and p["target_port"] == 8089 and p["status"] == "blocked"
         msgs = " ".join(f["message"] for f in doc["findings"] if f["check"] == "input-unreadable")
         assert "not-vendored" in msgs and "not fetched" in msgs
+
+
+def test_chart_folder_without_the_helm_engine_says_how_to_get_it(tmp_path: Path) -> None:
+    chart = write(tmp_path / "demo", SMALL_CHART)
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    # the engine is an optional extra: hide it from this process as if it were not installed
+    code = (
+        "import sys; sys.modules['helm_python'] = None; from vizdoctor.cli import main; "
+        f"sys.exit(main(['scan', {str(chart)!r}, {str(tmp_path / 'cm.yaml')!r}, '-o', 'json']))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    msgs = [f["message"] for f in doc["findings"] if f["check"] == "input-unreadable"]
+    assert any("vizdoctor[helm]" in m and "helm template" in m for m in msgs), msgs
+    assert not doc["paths"]  # nothing rendered, nothing read raw from templates/
