@@ -690,3 +690,77 @@ def test_chart_folder_without_the_helm_engine_says_how_to_get_it(tmp_path: Path)
     msgs = [f["message"] for f in doc["findings"] if f["check"] == "input-unreadable"]
     assert any("vizdoctor[helm]" in m and "helm template" in m for m in msgs), msgs
     assert not doc["paths"]  # nothing rendered, nothing read raw from templates/
+
+
+PROVIDER_WEBHOOK_TF = """\
+resource "kubernetes_validating_webhook_configuration_v1" "x" {
+  metadata {
+    name = "demo-validator"
+  }
+  webhook {
+    name = "validate.demo.example.com"
+    failure_policy = "Fail"
+    client_config {
+      service {
+        namespace = "demo"
+        name      = "demo-webhook"
+        port      = 443
+      }
+    }
+    rule {
+      operations   = ["CREATE"]
+      api_groups   = ["*"]
+      api_versions = ["*"]
+      resources    = ["pods"]
+    }
+  }
+}
+resource "kubernetes_deployment_v1" "d" {
+  metadata {
+    name = "demo-webhook"
+    namespace = "demo"
+  }
+  spec {
+    selector {
+      match_labels = { app = "demo" }
+    }
+    template {
+      metadata {
+        labels = { app = "demo" }
+      }
+      spec {
+        container {
+          name = "w"
+          port {
+            container_port = 7000
+            name = "https"
+          }
+        }
+      }
+    }
+  }
+}
+resource "kubernetes_service" "s" {
+  metadata {
+    name = "demo-webhook"
+    namespace = "demo"
+  }
+  spec {
+    selector = { app = "demo" }
+    port {
+      port = 443
+      target_port = "https"
+    }
+  }
+}
+"""
+
+
+def test_kubernetes_provider_webhook_deployment_and_service(tmp_path: Path) -> None:
+    root = _seed_root(tmp_path, PROVIDER_WEBHOOK_TF)
+    r = run("scan", str(root))
+    assert r.returncode == 1, r.stderr
+    # named targetPort resolved against the kubernetes_deployment_v1's container port
+    assert (
+        "× ValidatingWebhook validate.demo.example.com -> demo/demo-webhook:443 -> pod port 7000" in r.stdout
+    )
