@@ -764,3 +764,16 @@ def test_kubernetes_provider_webhook_deployment_and_service(tmp_path: Path) -> N
     assert (
         "× ValidatingWebhook validate.demo.example.com -> demo/demo-webhook:443 -> pod port 7000" in r.stdout
     )
+
+
+def test_yaml_scalars_as_the_api_server_reads_them(tmp_path: Path) -> None:
+    from vizdoctor.report import scan
+
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: n}\n"
+        "data: {op: =, when: 2024-01-01, at: 1:30, hex: 0x1F, flag: yes}\n"
+    )
+    report = scan([str(tmp_path)])
+    (cm,) = report.inventory.objects["ConfigMap"]
+    # `=`, dates and base-60 forms stay strings (go-yaml); YAML 1.1 hex and booleans are kept as go-yaml has them
+    assert cm.doc["data"] == {"op": "=", "when": "2024-01-01", "at": "1:30", "hex": 31, "flag": True}

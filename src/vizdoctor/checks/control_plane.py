@@ -103,7 +103,7 @@ def check(ctx: Context) -> list[Finding]:
                     UNREACHABLE,
                     _severity(path),
                     "control-plane paths",
-                    describe(path) + policy,
+                    describe(path) + policy + (" [inferred]" if t.inferred else ""),
                     message,
                     hint,
                     object=object_ref(path),

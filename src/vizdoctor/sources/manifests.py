@@ -40,14 +40,24 @@ _WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 
+# YAML 1.1 ints and floats as go-yaml reads them: PyYAML's base-60 forms (`1:30` -> 5400) dropped, so such
+# values stay strings as they do for the API server.
+_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
 def _kubernetes_resolvers() -> dict[Any, list[tuple[str, Any]]]:
-    """PyYAML's YAML 1.1 implicit types, less the two the API server's reader (sigs.k8s.io/yaml over
+    """PyYAML's YAML 1.1 implicit types, less what the API server's reader (sigs.k8s.io/yaml over
     go-yaml) does not have: the `=` "value" type (a plain `=` is a string in CRDs such as
-    prometheus-operator's, PyYAML has no constructor for it and would drop the document) and timestamps
-    (go-yaml keeps an unquoted date as a string when decoding into an untyped object)."""
+    prometheus-operator's, PyYAML has no constructor for it and would drop the document), timestamps
+    (go-yaml keeps an unquoted date as a string when decoding into an untyped object) and base-60 numbers."""
     dropped = {"tag:yaml.org,2002:value", "tag:yaml.org,2002:timestamp"}
+    replaced = {"tag:yaml.org,2002:int": _INT, "tag:yaml.org,2002:float": _FLOAT}
     return {
-        first: [(tag, rx) for tag, rx in resolvers if tag not in dropped]
+        first: [(tag, replaced.get(tag, rx)) for tag, rx in resolvers if tag not in dropped]
         for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
     }
 
