@@ -777,3 +777,54 @@ def test_yaml_scalars_as_the_api_server_reads_them(tmp_path: Path) -> None:
     (cm,) = report.inventory.objects["ConfigMap"]
     # `=`, dates and base-60 forms stay strings (go-yaml); YAML 1.1 hex and booleans are kept as go-yaml has them
     assert cm.doc["data"] == {"op": "=", "when": "2024-01-01", "at": "1:30", "hex": 31, "flag": True}
+
+
+def test_helm_release_with_count_zero_is_not_installed(tmp_path: Path) -> None:
+    root = _seed_root(
+        tmp_path,
+        """\
+        variable "viz" {
+          default = false
+        }
+        resource "helm_release" "linkerd_viz" {
+          count     = var.viz ? 1 : 0
+          name      = "linkerd-viz"
+          chart     = "linkerd-viz"
+          namespace = "linkerd-viz"
+        }
+        """,
+    )
+    _, doc = scan_json(str(root))
+    assert not [p for p in doc["paths"] if p["name"] == TAP]
+    _, doc = scan_json(str(root), "--var", "viz=true")
+    assert path_named(doc, TAP)["status"] == "blocked"
+
+
+def test_helm_release_chart_from_helms_cache(tmp_path: Path) -> None:
+    import tarfile
+
+    src = write(tmp_path / "src" / "demo-api", SMALL_CHART)
+    cache = tmp_path / "helm-cache"
+    (cache / "repository").mkdir(parents=True)
+    with tarfile.open(cache / "repository" / "demo-api-1.2.3.tgz", "w:gz") as tgz:
+        tgz.add(src, arcname="demo-api")
+    root = _seed_root(
+        tmp_path,
+        """\
+        resource "helm_release" "demo" {
+          name       = "cached"
+          repository = "https://charts.example.com"
+          chart      = "demo-api"
+          version    = "1.2.3"
+          namespace  = "apis"
+          set {
+            name  = "port"
+            value = "8089"
+          }
+        }
+        """,
+    )
+    _, doc = scan_json(str(root), env={**os.environ, "HELM_CACHE_HOME": str(cache)})
+    p = path_named(doc, "v1.demo.example.com")
+    assert svc(p) == "apis/cached-api:443" and p["target_port"] == 8089 and p["status"] == "blocked"
+    assert not p["inferred"]  # rendered from the real chart, not the catalogue

@@ -33,7 +33,15 @@ from vizdoctor.model import (
 )
 from vizdoctor.sources import helm, manifests
 from vizdoctor.sources.options import LoadOptions, deep_merge, parse_set
-from vizdoctor.sources.terraform import TfDir, TfFile, _block_line, _resources, build_scope, parse_hcl
+from vizdoctor.sources.terraform import (
+    TfDir,
+    TfFile,
+    _block_line,
+    _count_condition,
+    _resources,
+    build_scope,
+    parse_hcl,
+)
 from vizdoctor.sources.tf_eval import Scope, Unknown, evaluate, is_known
 
 _FILE_CALL = re.compile(r'^\$\{\s*(?:file|templatefile)\(\s*"([^"]+)"\s*(?:,.*)?\)\s*\}$', re.DOTALL)
@@ -251,6 +259,13 @@ def _helm_release(
 ) -> None:
     loc = Location(f.path, _block_line(f, "resource", "helm_release", rname))
     where = str(loc)
+    exists, conditional = _count_condition(block, scope)
+    if not exists:
+        return  # count = 0 / empty for_each: not installed
+    if conditional:
+        inv.problems.append(
+            Problem(f.path, loc.line, f"helm_release.{rname}: {conditional}; analysed as if it is installed")
+        )
     chart = _str(_paths(str(block.get("chart", "")), d), scope)
     release = _str(block.get("name"), scope)
     ns = _str(block.get("namespace"), scope) if "namespace" in block else "default"
@@ -339,11 +354,15 @@ _PROVIDER_KINDS = {
 
 def _manifests(f: TfFile, d: TfDir, scope: Scope, inv: Inventory) -> None:
     for rname, block in _resources(f.body, "kubernetes_manifest"):
+        if not _count_condition(block, scope)[0]:
+            continue
         loc = Location(f.path, _block_line(f, "resource", "kubernetes_manifest", rname))
         m = evaluate(block.get("manifest"), scope)
         if isinstance(m, dict):
             manifests.add_document(m, loc, inv, inv.default_namespace)
     for rname, block in _resources(f.body, "kubectl_manifest"):
+        if not _count_condition(block, scope)[0]:
+            continue
         loc = Location(f.path, _block_line(f, "resource", "kubectl_manifest", rname))
         raw = block.get("yaml_body")
         if not isinstance(raw, str):
@@ -369,6 +388,8 @@ def _manifests(f: TfFile, d: TfDir, scope: Scope, inv: Inventory) -> None:
     for rtype, (api, kind) in _PROVIDER_KINDS.items():
         for suffix in ("", "_v1"):
             for rname, block in _resources(f.body, rtype + suffix):
+                if not _count_condition(block, scope)[0]:
+                    continue
                 loc = Location(f.path, _block_line(f, "resource", rtype + suffix, rname))
                 body = evaluate(block, scope)
                 doc = provider_to_k8s(body)
