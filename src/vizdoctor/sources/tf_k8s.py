@@ -42,7 +42,7 @@ from vizdoctor.sources.terraform import (
     build_scope,
     parse_hcl,
 )
-from vizdoctor.sources.tf_eval import Scope, Unknown, evaluate, is_known
+from vizdoctor.sources.tf_eval import Scope, evaluate, is_known
 
 _FILE_CALL = re.compile(r'^\$\{\s*(?:file|templatefile)\(\s*"([^"]+)"\s*(?:,.*)?\)\s*\}$', re.DOTALL)
 _YAMLENCODE = re.compile(r"^\$\{\s*(?:yamlencode|jsonencode)\((.*)\)\s*\}$", re.DOTALL)
@@ -425,4 +425,4 @@ def load_dir(d: TfDir, inv: Inventory, options: LoadOptions) -> set[Path]:
     return rendered
 
 
-__all__ = ["Unknown", "load_dir", "provider_to_k8s"]
+__all__ = ["load_dir", "provider_to_k8s"]
