@@ -335,6 +335,8 @@ def test_ignored_rules_warning_once_for_a_range_of_releases(tmp_path: Path) -> N
 
 def test_unreadable_hcl_says_cannot_be_read_and_the_whole_file(tmp_path: Path) -> None:
     (tmp_path / "broken.tf").write_text('module "eks" {\n  source = \n}\n')
+    # beside something that can be analysed (a broken file alone is "nothing analysed": exit 2)
+    (tmp_path / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: a}\n")
     from vizdoctor.report import scan
 
     report = scan([str(tmp_path)])
@@ -359,6 +361,7 @@ def test_terraform_0_11_interpolation_is_named(tmp_path: Path) -> None:
             """
         )
     )
+    (tmp_path / "svc.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: a}\n")
     from vizdoctor.report import scan
 
     report = scan([str(tmp_path)])

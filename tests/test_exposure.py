@@ -672,3 +672,110 @@ spec:
     fixed = yaml.safe_load(one(r, "dashboard-no-tls").fix.manifest)
     assert fixed["spec"]["routes"][0]["enableWebsockets"] is True
     assert fixed["spec"]["virtualhost"]["tls"] == {"secretName": "dashboard-example-com-tls"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Redirect-only routes and Traefik 1.x annotations (issue 11)
+
+REDIRECT_ROUTE = """
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: {name: to-https, namespace: linkerd-viz}
+spec:
+  redirectScheme: {scheme: https, permanent: true}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: web-http, namespace: linkerd-viz}
+spec:
+  entryPoints: [web]
+  routes:
+  - match: Host(`dashboard.example.com`)
+    kind: Rule
+    services: [{name: web, port: 8084}]
+    middlewares: [{name: to-https}]
+"""
+
+
+def test_traefik_redirect_scheme_route_is_not_a_dashboard_route(tmp_path: Path) -> None:
+    r = run(tmp_path, REDIRECT_ROUTE, web_with(PUBLIC_REGEX))
+    assert ids(r) == set()  # no host/auth/TLS findings and no fix behind a redirect
+    assert any("web-http: redirects only" in p and "redirectScheme" in p for p in passed(r))
+
+
+def test_traefik_redirect_scheme_on_a_tls_router_still_serves(tmp_path: Path) -> None:
+    # redirectScheme passes requests already in https through: this router serves the dashboard
+    doc = (
+        REDIRECT_ROUTE.replace("entryPoints: [web]", "entryPoints: [websecure]") + "  tls: {secretName: t}\n"
+    )
+    r = run(tmp_path, doc, web_with(PUBLIC_REGEX))
+    assert "dashboard-unauthenticated" in ids(r)
+    assert not any("redirects only" in p for p in passed(r))
+
+
+def test_traefik_entrypoint_redirection_makes_http_routes_redirect_only(tmp_path: Path) -> None:
+    traefik = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: traefik, namespace: traefik}
+spec:
+  selector: {matchLabels: {app: traefik}}
+  template:
+    metadata: {labels: {app: traefik}}
+    spec:
+      containers:
+      - name: traefik
+        image: traefik:v3.1
+        args: ["--entryPoints.web.address=:8000", "--entryPoints.web.http.redirections.entryPoint.to=websecure"]
+"""
+    doc = REDIRECT_ROUTE.replace("    middlewares: [{name: to-https}]\n", "")
+    r = run(tmp_path, doc, traefik, web_with(PUBLIC_REGEX))
+    assert ids(r) == set()
+    assert any("entry point web redirects" in p for p in passed(r))
+    r = run(tmp_path, doc, web_with(PUBLIC_REGEX))  # without the redirection, the route serves
+    assert "dashboard-unauthenticated" in ids(r)
+
+
+def test_nginx_permanent_redirect_ingress_is_redirect_only(tmp_path: Path) -> None:
+    doc = """
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: old-host
+  namespace: linkerd-viz
+  annotations:
+    nginx.ingress.kubernetes.io/permanent-redirect: https://dashboard.example.com
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: old.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 8084}}}}
+"""
+    r = run(tmp_path, doc, web_with(PUBLIC_REGEX))
+    assert not ids(r) - {"ingress-nginx-retired"} and "dashboard-unauthenticated" not in ids(r)
+    assert any("old-host: redirects only" in p and "permanent-redirect" in p for p in passed(r))
+
+
+def test_traefik_1x_auth_annotation_is_noted_as_ignored(tmp_path: Path) -> None:
+    doc = """
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: linkerd-viz
+  annotations:
+    kubernetes.io/ingress.class: traefik
+    ingress.kubernetes.io/auth-type: basic
+    ingress.kubernetes.io/auth-secret: web-auth
+spec:
+  rules:
+  - host: dashboard.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 8084}}}}
+"""
+    r = run(tmp_path, doc, web_with(PUBLIC_REGEX))
+    f = one(r, "dashboard-unauthenticated")
+    assert "ingress.kubernetes.io/auth-type" in f.full_message and "Traefik 2 and later ignore" in f.full_message

@@ -180,8 +180,13 @@ def test_objects_without_namespace_take_the_default_namespace_option(tmp_path: P
         .read_text()
         .replace("service: {name: tap, }", "service: {name: tap, namespace: linkerd-viz}")
     )
-    assert _paths(scan([str(tmp_path)]))["v1alpha1.tap.linkerd.io"].target_port is None
-    assert _paths(scan([str(tmp_path)], "linkerd-viz"))["v1alpha1.tap.linkerd.io"].target_port == 8089
+    # Without -n, the namespace-less Service is the one the APIService names (issue 11): inferred, and said.
+    inferred = _paths(scan([str(tmp_path)]))["v1alpha1.tap.linkerd.io"]
+    assert inferred.target_port == 8089 and inferred.service is not None
+    assert inferred.service.namespace == "linkerd-viz" and inferred.target.inferred
+    assert "namespace inferred" in (inferred.target.inferred_from or "")
+    explicit = _paths(scan([str(tmp_path)], "linkerd-viz"))["v1alpha1.tap.linkerd.io"]
+    assert explicit.target_port == 8089 and not explicit.target.inferred
 
 
 # --- bad input: reported with path and line, the rest still analysed ---------------------------------

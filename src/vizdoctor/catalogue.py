@@ -26,6 +26,7 @@ DOCS_BASE = f"{PROJECT_URL}/blob/v{__version__}/docs"
 
 # Categories, in the order the text output prints them (`linkerd check` prints its categories in order).
 CATEGORIES: tuple[str, ...] = (
+    "internal errors",
     "inputs",
     "terraform",
     "control-plane paths",
@@ -142,7 +143,7 @@ _SPECS: tuple[CheckSpec, ...] = (
     CheckSpec(
         "control-plane-path-unknown",
         ("control-plane paths",),
-        ("info", "warning"),
+        ("warning",),
         "Every control-plane path can be decided from the inputs",
         "The inputs cannot decide whether the kube-apiserver reaches a webhook or aggregated API pod; "
         "vizdoctor says why and which input would decide it, and never reports it as open.",
@@ -151,6 +152,18 @@ _SPECS: tuple[CheckSpec, ...] = (
         ("scan", "check"),
         _PATH_KINDS,
         _SG,
+    ),
+    # -- vizdoctor itself -------------------------------------------------------------------------------------
+    CheckSpec(
+        "internal-error",
+        ("internal errors",),
+        ("error",),
+        "Every check ran to the end",
+        "A check raised an exception: its findings are missing from the report; every other check ran.",
+        "This is a bug in vizdoctor: report it with the inputs (the finding names the check and the exception).",
+        ("scan", "check"),
+        (),
+        ("vizdoctor",),
     ),
     # -- inputs ----------------------------------------------------------------------------------------------
     CheckSpec(

@@ -42,6 +42,7 @@ class Service:
     selector: dict[str, str] | None
     ports: list[ServicePort]
     location: Location | None = None
+    namespace_defaulted: bool = False  # the object named no namespace: it got scan's -n
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Workload:
     location: Location | None = None
     node_name: str | None = None  # live Pods only: the node it runs on
     pod_ip: str | None = None  # live Pods only
+    namespace_defaulted: bool = False  # the object named no namespace: it got scan's -n
 
     @property
     def ref(self) -> ObjectRef:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vizdoctor.knowledge.addons import RUNTIME_WEBHOOKS
 from vizdoctor.model import CallTarget, Inventory, ObjectRef, Service, ServicePort, ServiceRef, Workload
@@ -107,7 +107,7 @@ def _inferred_targets(inv: Inventory) -> list[CallTarget]:
                     hook.kind,
                     hook.webhook,
                     ObjectRef(kind, None, hook.configuration),
-                    ServiceRef(ns, name, 443),
+                    ServiceRef(ns, name, hook.port),
                     failure_policy=hook.failure_policy,
                     timeout_seconds=10,
                     operations=hook.operations,
@@ -118,6 +118,31 @@ def _inferred_targets(inv: Inventory) -> list[CallTarget]:
                 )
             )
     return out
+
+
+def _namespace_less(
+    inv: Inventory, ref: ServiceRef, by_namespace: dict[str, list[Workload]]
+) -> tuple[Service, dict[str, list[Workload]], str] | None:
+    """A Service that named no namespace (`helm template` without -n, manifests for `kubectl apply -n X`)
+    is the one a webhook or APIService names in X when it is the only Service of that name without one.
+    Its namespace-less workloads go with it."""
+    candidates = [s for s in inv.services.values() if s.name == ref.name and s.namespace_defaulted]
+    if len(candidates) != 1:
+        return None
+    found = candidates[0]
+    svc = replace(found, namespace=ref.namespace)
+    moved = [
+        replace(w, namespace=ref.namespace)
+        for w in by_namespace.get(found.namespace, [])
+        if w.namespace_defaulted
+    ]
+    scope = {**by_namespace, ref.namespace: [*by_namespace.get(ref.namespace, []), *moved]}
+    where = f" ({found.location})" if found.location else ""
+    note = (
+        f"Service {ref.name}{where} names no namespace; taken as {ref.namespace}/{ref.name}, the namespace the "
+        f"caller names (namespace inferred: apply it with -n {ref.namespace})"
+    )
+    return svc, scope, note
 
 
 def _undecided(t: CallTarget, reason: str) -> ControlPlanePath:
@@ -140,10 +165,15 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
             continue
         ref = t.service
         svc = inv.services.get((ref.namespace, ref.name))
+        scope = by_namespace
         if svc is None:
-            paths.append(_undecided(t, f"Service {ref.namespace}/{ref.name} is not among the inputs"))
-            continue
-        selected = _selected(svc, by_namespace)
+            found = _namespace_less(inv, ref, by_namespace)
+            if found is None:
+                paths.append(_undecided(t, f"Service {ref.namespace}/{ref.name} is not among the inputs"))
+                continue
+            svc, scope, note = found
+            t = replace(t, inferred=True, inferred_from="; ".join(x for x in (t.inferred_from, note) if x))
+        selected = _selected(svc, scope)
         sp, port, why = _resolve_port(svc, ref, selected)
         host_network = any(w.host_network for w in selected)
         if port is None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from vizdoctor.checks import Context, Passed, run_checks
 from vizdoctor.checks.control_plane import fix_description
-from vizdoctor.errors import UsageError
+from vizdoctor.errors import NoInput, UsageError
 from vizdoctor.exposure.values import add_values_file
 from vizdoctor.findings import SEVERITIES, Finding, Fix
 from vizdoctor.model import Inventory
@@ -14,6 +14,7 @@ from vizdoctor.network.model import Cluster
 from vizdoctor.paths import ControlPlanePath, build_paths
 from vizdoctor.remediation.security_group import RuleSpec, make_fix, merge_ports, rule_key
 from vizdoctor.sources.loader import load
+from vizdoctor.sources.options import LoadOptions
 
 
 @dataclass
@@ -46,7 +47,12 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.summary["error"] else 0
+        return self.exit_status("error")
+
+    def exit_status(self, fail_on: str = "error") -> int:
+        """1 when a finding is at least as severe as `fail_on` ("error" or "warning"), else 0."""
+        s = self.summary
+        return 1 if s["error"] or (fail_on == "warning" and s["warning"]) else 0
 
 
 def combined_fixes(paths: list[ControlPlanePath]) -> list[ClusterFix]:
@@ -85,14 +91,23 @@ def scan(
     stdin: str | None = None,
     values: list[str] | None = None,
     cluster: str | None = None,
+    options: LoadOptions | None = None,
 ) -> Report:
     """Read manifests and Terraform (files or folders; "-" with `stdin`) and analyse them, offline.
     `values`: Helm values files of ingress-nginx or linkerd-viz. `cluster`: judge the paths against this
     cluster only (a module or resource address, or the EKS cluster name). Raises NoInput when nothing can
-    be analysed, UsageError for a cluster the inputs do not have."""
-    inv = load(paths, default_namespace, stdin)
+    be analysed, UsageError for a cluster the inputs do not have. `options`: chart values, release,
+    Terraform variables (sources.options.LoadOptions)."""
+    inv = load(paths, default_namespace, stdin, options=options)
     for path in values or []:
         add_values_file(inv, path)
+    net = inv.network
+    if not (inv.objects_read or inv.targets or inv.services or net.clusters or net.groups or net.rules):
+        problems = "; ".join(f"{p.path}: {p.message}" for p in inv.problems[:3])
+        raise NoInput(
+            f"nothing analysed in {' '.join(paths)}: no Kubernetes object and no cluster network"
+            + (f" ({problems})" if problems else "")
+        )
     if cluster:
         chosen = [c for c in inv.network.clusters if c.answers_to(cluster)]
         if not chosen:

@@ -38,8 +38,28 @@ def all_checks() -> list[Check]:
     ]
 
 
+INTERNAL_ERROR = "internal-error"
+
+
 def run_checks(ctx: Context) -> list[Finding]:
+    """Run every check; one that raises becomes an `internal-error` finding and the others still run."""
     findings: list[Finding] = []
     for check in all_checks():
-        findings.extend(check(ctx))
+        try:
+            findings.extend(check(ctx))
+        except Exception as exc:  # isolation: one broken check never costs the rest of the report
+            name = f"{check.__module__.rsplit('.', 1)[-1]}.{check.__name__}"
+            findings.append(
+                Finding(
+                    INTERNAL_ERROR,
+                    "error",
+                    "internal errors",
+                    f"check {name} failed",
+                    f"The check {name} stopped with {type(exc).__name__}: {exc}. Its findings are missing from "
+                    "this report; every other check ran.",
+                    "This is a bug in vizdoctor: please report it with the inputs (or the smallest part of "
+                    "them that shows it).",
+                    extra={"check_function": name},
+                )
+            )
     return findings

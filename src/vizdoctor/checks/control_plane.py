@@ -27,6 +27,30 @@ def fix_description(path: ControlPlanePath) -> str:
     return f"kube-apiserver to {svc} ({what} {t.name})"
 
 
+def how_to_supply(reason: str) -> str:
+    """The input that would decide an undecided path, and how to give it to `scan`."""
+    if "-var-file" in reason or "var." in reason:
+        return (
+            "Pass the variable values you apply with: `--var-file FILE` (repeatable) or `--var NAME=VALUE`, "
+            "as with `terraform plan`."
+        )
+    if "is not among the inputs" in reason or "no workload in the inputs" in reason:
+        return (
+            "Add the manifests of the Service and its workload: a Helm chart folder (rendered with --values, "
+            "--set, --release, -n), a kustomize folder, `helm template` output, or the Terraform "
+            "helm_release that installs it."
+        )
+    if "cluster network" in reason or "security group" in reason or "Terraform" in reason:
+        return (
+            "Add the Terraform root (or `terraform show -json` plan) that creates the cluster and its node "
+            "security groups; with a live cluster, `vizdoctor check --aws` reads them."
+        )
+    return (
+        "Add the missing input named above (the manifests of the Service and its workload, the Terraform that "
+        "creates the node security group) or pin what is ambiguous."
+    )
+
+
 def _severity(path: ControlPlanePath) -> Severity:
     if (
         path.target.kind in ("MutatingWebhook", "ValidatingWebhook")
@@ -72,7 +96,7 @@ def check(ctx: Context) -> list[Finding]:
                     UNREACHABLE,
                     _severity(path),
                     "control-plane paths",
-                    describe(path) + policy,
+                    describe(path) + policy + (" [inferred]" if t.inferred else ""),
                     message,
                     hint,
                     object=object_ref(path),
@@ -86,12 +110,12 @@ def check(ctx: Context) -> list[Finding]:
             out.append(
                 Finding(
                     UNKNOWN,
-                    "info",
+                    # Undecided is never a pass: a warning, so `--fail-on warning` can gate on it.
+                    "warning",
                     "control-plane paths",
                     describe(path),
                     f"vizdoctor cannot decide whether the kube-apiserver reaches this: {path.reason}.{inferred}",
-                    "Add the missing input (the manifests of the Service and its workload, the Terraform that "
-                    "creates the node security group) or pin what is ambiguous.",
+                    how_to_supply(path.reason),
                     object=object_ref(path),
                     location=t.location,
                     extra={"path": describe(path)},

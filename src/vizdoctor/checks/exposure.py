@@ -127,6 +127,11 @@ def _public(route: Route) -> str:
 
 
 def _route_findings(ctx: Context, route: Route) -> list[Finding]:
+    if route.redirect_only:
+        # It answers with a redirect and never proxies to the web pod: no host, auth or TLS finding, and
+        # no "fix" that would put TLS and auth behind a redirect.
+        _ok(ctx, route, f"redirects only ({route.redirect_only}); it does not serve the dashboard")
+        return []
     out: list[Finding] = []
     verdict = host_verdict(route)
     manifest = corrected(route, verdict)

@@ -17,6 +17,13 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="colour the text output (default: only on a terminal)",
     )
+    p.add_argument(
+        "--fail-on",
+        choices=("error", "warning"),
+        default="error",
+        help="exit 1 when a finding is at least this severe (default: error; `warning` also fails on "
+        "undecided paths)",
+    )
 
 
 def write_report(report: Report, args: argparse.Namespace) -> int:
@@ -27,4 +34,4 @@ def write_report(report: Report, args: argparse.Namespace) -> int:
     else:
         color = {"auto": None, "always": True, "never": False}[args.color]
         text.render(report, sys.stdout, color)
-    return report.exit_code
+    return report.exit_status(getattr(args, "fail_on", "error"))

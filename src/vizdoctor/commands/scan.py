@@ -7,7 +7,9 @@ import sys
 
 from vizdoctor import tfpatch
 from vizdoctor.commands.output import add_output_options, write_report
+from vizdoctor.errors import UsageError
 from vizdoctor.report import Report, scan
+from vizdoctor.sources.options import LoadOptions
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,11 +29,38 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--values",
+        "-f",
         action="append",
         default=[],
         metavar="FILE",
-        help="Helm values file of ingress-nginx (controller.allowSnippetAnnotations, controller.config.*, "
-        "controller.image.tag) or linkerd-viz (dashboard.enforcedHostRegexp); repeatable",
+        help="Helm values file: applied to the chart folders in PATH (as `helm template -f`), and read by the "
+        "dashboard checks for ingress-nginx (controller.*) and linkerd-viz (dashboard.*); repeatable",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Helm value for the chart folders in PATH, as `helm template --set`; repeatable",
+    )
+    p.add_argument(
+        "--release",
+        metavar="NAME",
+        help="release name for the chart folders in PATH (default: the chart's name)",
+    )
+    p.add_argument(
+        "--var-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Terraform variables file, as `terraform plan -var-file`; repeatable (later wins)",
+    )
+    p.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Terraform variable, as `terraform plan -var`; repeatable, wins over every file",
     )
     p.add_argument(
         "--cluster",
@@ -55,7 +84,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _scan(args: argparse.Namespace) -> Report:
-    return scan(list(args.paths), args.namespace, values=list(args.values), cluster=args.cluster)
+    variables: dict[str, str] = {}
+    for item in args.var:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--var {item!r}: expected NAME=VALUE")
+        variables[name] = value
+    options = LoadOptions(
+        values_files=list(args.values),
+        set_values=list(args.set),
+        release=args.release,
+        namespace=args.namespace,
+        var_files=list(args.var_file),
+        variables=variables,
+    )
+    return scan(
+        list(args.paths), args.namespace, values=list(args.values), cluster=args.cluster, options=options
+    )
 
 
 def run(args: argparse.Namespace) -> int:

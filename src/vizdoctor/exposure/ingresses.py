@@ -10,7 +10,7 @@ from collections.abc import Callable
 from vizdoctor.exposure import nginx
 from vizdoctor.exposure.objects import Obj, Objects, as_dict, as_list, get, parse_duration_s, text
 from vizdoctor.exposure.route import HostRewrite, Idle, OriginRemoval, Route, host_matches
-from vizdoctor.exposure.traefik import apply_middlewares, middleware_by_ref
+from vizdoctor.exposure.traefik import apply_middlewares, middleware_by_ref, redirecting_entrypoints
 from vizdoctor.exposure.web import WebTarget
 from vizdoctor.knowledge.ingress import (
     ALB_DEFAULT_IDLE_S,
@@ -21,8 +21,12 @@ from vizdoctor.knowledge.ingress import (
     INGRESS_CONTROLLER_MARKERS,
     NGINX_ALLOWLIST_ANNOTATIONS,
     NGINX_PREFIX,
+    NGINX_REDIRECT_ANNOTATIONS,
     SNIPPET_ANNOTATIONS,
     TAP_TIMEOUT_S,
+    TRAEFIK_INGRESS_ENTRYPOINTS_ANNOTATION,
+    TRAEFIK_V1_INGRESS_PREFIXES,
+    TRAEFIK_V2_INGRESS_PREFIXES,
 )
 
 INGRESS_GROUPS = ("networking.k8s.io", "extensions")
@@ -171,6 +175,9 @@ def _nginx(objs: Objects, route: Route, cls: str | None, controller: str | None,
     prefix = cfg.prefix + "/"
     ann = {k[len(prefix) :]: v for k, v in ing.annotations.items() if k.startswith(prefix)}
     route.nginx_annotations = ann
+    redirect = next((a for a in NGINX_REDIRECT_ANNOTATIONS if ann.get(a)), None)
+    if redirect:
+        route.redirect_only = f"annotation {prefix}{redirect}: {ann[redirect]}"
     route.snippets = [a for a in SNIPPET_ANNOTATIONS if a in ann]
     vhost = ann.get("upstream-vhost")
     if vhost:
@@ -346,6 +353,22 @@ def _traefik(objs: Objects, route: Route) -> None:
     ann = route.obj.annotations
     if route.tls is None and ann.get("traefik.ingress.kubernetes.io/router.tls", "").lower() == "true":
         route.tls = "traefik.ingress.kubernetes.io/router.tls"
+    entry_points = [
+        e.strip().lower() for e in ann.get(TRAEFIK_INGRESS_ENTRYPOINTS_ANNOTATION, "").split(",") if e.strip()
+    ]
+    if entry_points and all(e in redirecting_entrypoints(objs) for e in entry_points):
+        route.redirect_only = f"entry point {', '.join(entry_points)} redirects (static configuration)"
+    v1 = sorted(
+        k
+        for k in ann
+        if k.startswith(TRAEFIK_V1_INGRESS_PREFIXES) and not k.startswith(TRAEFIK_V2_INGRESS_PREFIXES)
+    )
+    if v1:
+        route.notes.append(
+            f"{', '.join(v1)} {'is a Traefik 1.x annotation' if len(v1) == 1 else 'are Traefik 1.x annotations'}"
+            " that Traefik 2 and later ignore (use a Middleware through traefik.ingress.kubernetes.io/"
+            "router.middlewares)"
+        )
     refs = [
         r.strip()
         for r in ann.get("traefik.ingress.kubernetes.io/router.middlewares", "").split(",")

@@ -58,6 +58,8 @@ class Route:
     idle: Idle | None = None  # None: unknown
     gateways: list[Obj] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # set when every request on this route is answered with a redirect: it does not serve the dashboard
+    redirect_only: str | None = None
 
     @property
     def kind(self) -> str:

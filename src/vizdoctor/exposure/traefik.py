@@ -8,6 +8,7 @@ from collections.abc import Callable
 from vizdoctor.exposure.objects import Obj, Objects, as_dict, as_list, text
 from vizdoctor.exposure.route import HostRewrite, Idle, OriginRemoval, Route
 from vizdoctor.exposure.web import WebTarget
+from vizdoctor.knowledge.ingress import TRAEFIK_ENTRYPOINT_REDIRECT_ARG, TRAEFIK_REDIRECT_MIDDLEWARES
 
 TRAEFIK_GROUPS = ("traefik.io", "traefik.containo.us")
 _HOST = re.compile(r"\bHost(?:SNI)?\s*\(([^)]*)\)")
@@ -47,9 +48,48 @@ def _expand(objs: Objects, middlewares: list[Obj], depth: int = 0) -> list[Obj]:
     return out
 
 
+def redirecting_entrypoints(objs: Objects) -> set[str]:
+    """Entry points whose static configuration redirects every request (Traefik's container args)."""
+    pattern = re.compile(TRAEFIK_ENTRYPOINT_REDIRECT_ARG)
+    out: set[str] = set()
+    for kind in ("Deployment", "DaemonSet", "StatefulSet"):
+        for w in objs.of(kind):
+            spec = as_dict(as_dict(w.spec.get("template")).get("spec"))
+            for c in as_list(spec.get("containers")):
+                for arg in as_list(as_dict(c).get("args")):
+                    m = pattern.match(str(arg))
+                    if m:
+                        out.add(m.group(1).lower())
+    return out
+
+
+def _redirects_everything(m: Obj, route: Route) -> str | None:
+    """Why middleware `m` answers every request on the route with a redirect, or None."""
+    rs = as_dict(m.spec.get("redirectScheme"))
+    if rs:
+        scheme = (text(rs.get("scheme")) or "").lower()
+        # redirectScheme passes through requests already in its scheme: a TLS router is served.
+        if scheme and not (scheme == "https" and route.tls):
+            return f"{m} redirectScheme to {scheme}"
+    rr = as_dict(m.spec.get("redirectRegex"))
+    if rr:
+        try:
+            rx = re.compile(text(rr.get("regex")) or "")
+        except re.error:
+            return None
+        hosts = route.hosts or ["example.com"]
+        schemes = ["https"] if route.tls else ["http"]
+        if all(rx.search(f"{sc}://{h}/") for h in hosts for sc in schemes):
+            return f"{m} redirectRegex {text(rr.get('regex'))}"
+    return None
+
+
 def apply_middlewares(objs: Objects, route: Route, middlewares: list[Obj]) -> None:
     auth: list[str] = []
     for m in _expand(objs, middlewares):
+        if route.redirect_only is None and any(k in m.spec for k in TRAEFIK_REDIRECT_MIDDLEWARES):
+            # middlewares run in order: a redirect before any proxying means the route never serves
+            route.redirect_only = _redirects_everything(m, route)
         headers = as_dict(as_dict(m.spec.get("headers")).get("customRequestHeaders"))
         for key, value in headers.items():
             v = text(value) or ""
@@ -96,6 +136,14 @@ def routes(objs: Objects, lookup: TargetLookup) -> list[Route]:
                 continue
             match = text(r.get("match")) or ""
             route = Route(ir, "traefik", "Traefik IngressRoute", target, hosts_of(match), port)
+            if "tls" in ir.spec:
+                route.tls = "spec.tls"
+            entry_points = [str(e).lower() for e in as_list(ir.spec.get("entryPoints"))]
+            redirecting = redirecting_entrypoints(objs)
+            if entry_points and all(e in redirecting for e in entry_points):
+                route.redirect_only = (
+                    f"entry point {', '.join(entry_points)} redirects (static configuration)"
+                )
             if "HostRegexp" in match:
                 route.notes.append("a HostRegexp rule admits hosts vizdoctor does not list")
             middlewares = [

@@ -22,6 +22,7 @@ class RuntimeWebhook:
     failure_policy: str
     operations: str
     source: str
+    port: int = 443  # the Service port the registered webhook names
 
 
 # kyverno/kyverno pkg/config/config.go (configuration names); the admission controller serves them
@@ -45,6 +46,81 @@ RUNTIME_WEBHOOKS: tuple[RuntimeWebhook, ...] = (
         "Fail",
         "resources matched by Kyverno mutate policies",
         "kyverno/kyverno pkg/config/config.go (MutatingWebhookConfigurationName)",
+    ),
+    # Crossplane core: the crossplane-init init container applies the webhook configurations
+    # (crossplane/crossplane cmd/crossplane/core/init.go: usageWebhookConfigName "crossplane-no-usages",
+    # usageWebhookName "nousages.protection.crossplane.io"; failurePolicy from webhooks.usage.failurePolicy,
+    # Fail by default); the chart's Service `crossplane-webhooks` names port 9443
+    # (cluster/charts/crossplane/templates/webhook-service.yaml, targetPort webhooks.port, default 9443).
+    RuntimeWebhook(
+        "crossplane-webhooks",
+        "ValidatingWebhook",
+        "crossplane-no-usages",
+        "nousages.protection.crossplane.io",
+        "Fail",
+        "DELETE of objects labelled crossplane.io/in-use",
+        "crossplane/crossplane cmd/crossplane/core/init.go (crossplane-init applies it at start)",
+        port=9443,
+    ),
+    # Longhorn: since v1.5.0 the admission webhooks run in longhorn-manager, which registers
+    # `longhorn-webhook-validator` / `longhorn-webhook-mutator` itself with failurePolicy Fail and reverts
+    # edits (longhorn/longhorn-manager webhook/; Longhorn KB "troubleshooting-manager-stuck-in-crash-loop-
+    # state-due-to-inaccessible-webhook"; longhorn/longhorn#6259); Service `longhorn-admission-webhook` port
+    # 9502 -> `admission-wh` (chart templates/services.yaml).
+    RuntimeWebhook(
+        "longhorn-admission-webhook",
+        "ValidatingWebhook",
+        "longhorn-webhook-validator",
+        "validator.longhorn.io",
+        "Fail",
+        "writes of longhorn.io resources",
+        "longhorn/longhorn-manager webhook/ (registered by longhorn-manager at start, v1.5.0+)",
+        port=9502,
+    ),
+    RuntimeWebhook(
+        "longhorn-admission-webhook",
+        "MutatingWebhook",
+        "longhorn-webhook-mutator",
+        "mutator.longhorn.io",
+        "Fail",
+        "writes of longhorn.io resources",
+        "longhorn/longhorn-manager webhook/ (registered by longhorn-manager at start, v1.5.0+)",
+        port=9502,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class OperatorInstalled:
+    """An aggregated API or webhook an operator creates with its Service and pods from a custom resource,
+    so neither the chart nor the manifests hold anything but that resource."""
+
+    trigger_kind: str  # the custom resource that makes the operator install it
+    trigger_group: str
+    kind: CallKind
+    name: str  # APIService / webhook name
+    namespace: str
+    service: str
+    pod_port: int
+    pod_labels: tuple[tuple[str, str], ...]
+    source: str
+
+
+# Calico / Tigera operator: an `APIServer` resource (operator.tigera.io/v1) makes the operator create the
+# APIService v3.projectcalico.org, served by Deployment calico-apiserver in namespace calico-apiserver on
+# port 5443 (tigera/operator pkg/render/apiserver.go, APIServerPort = 5443; Service calico-api). The
+# Service port is recorded as 443 in the fact sheet but not verified: the path is inferred.
+OPERATOR_INSTALLED: tuple[OperatorInstalled, ...] = (
+    OperatorInstalled(
+        "APIServer",
+        "operator.tigera.io",
+        "APIService",
+        "v3.projectcalico.org",
+        "calico-apiserver",
+        "calico-api",
+        5443,
+        (("apiserver", "true"),),  # pod labels: unverified, they only matter to Fargate profile selectors
+        "tigera/operator pkg/render/apiserver.go (APIServerPort 5443), created from the APIServer resource",
     ),
 )
 

@@ -353,3 +353,33 @@ ROUTE_KINDS: list[tuple[str, str, str, str]] = [
     ("Host", "getambassador.io", "v3alpha1", "hosts"),
     ("TLSContext", "getambassador.io", "v3alpha1", "tlscontexts"),
 ]
+
+
+# --- redirect-only routes and Traefik 1.x annotations ---------------------------------------------------
+# Traefik v2+ middlewares that answer with a redirect instead of proxying (doc.traefik.io/traefik/
+# middlewares/http/redirectscheme/, redirectregex/): redirectScheme redirects only requests whose scheme
+# differs from `scheme` (so on a TLS router a redirect to https passes through); redirectRegex only
+# requests whose URL matches `regex`.
+TRAEFIK_REDIRECT_MIDDLEWARES = ("redirectScheme", "redirectRegex")
+# Entry point redirections in Traefik's static configuration (doc.traefik.io/traefik/routing/entrypoints/
+# #redirection): `--entryPoints.<name>.http.redirections.entryPoint.to=<other>`; every router on <name>
+# only redirects.
+TRAEFIK_ENTRYPOINT_REDIRECT_ARG = (
+    r"--entry[pP]oints\.([A-Za-z0-9_-]+)\.http\.redirections\.entry[pP]oint\.to="
+)
+TRAEFIK_INGRESS_ENTRYPOINTS_ANNOTATION = "traefik.ingress.kubernetes.io/router.entrypoints"
+# ingress-nginx annotations that answer every request with a redirect (docs/user-guide/nginx-configuration/
+# annotations.md "Permanent Redirect", "Temporal Redirect").
+NGINX_REDIRECT_ANNOTATIONS = ("permanent-redirect", "temporal-redirect")
+# Traefik 2+ reads only `traefik.ingress.kubernetes.io/router.*` and `.../service.*` on an Ingress
+# (doc.traefik.io/traefik/routing/providers/kubernetes-ingress/#annotations); the Traefik 1.x forms below
+# (docs.traefik.io/v1.7/configuration/backends/kubernetes/#annotations) are ignored, auth included.
+TRAEFIK_V2_INGRESS_PREFIXES = (
+    "traefik.ingress.kubernetes.io/router.",
+    "traefik.ingress.kubernetes.io/service.",
+)
+TRAEFIK_V1_INGRESS_PREFIXES = (
+    "ingress.kubernetes.io/",
+    "traefik.ingress.kubernetes.io/",
+    "traefik.frontend.",
+)

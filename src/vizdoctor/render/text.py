@@ -18,7 +18,7 @@ GLYPH = {
     "error": ("×", "red"),
     "warning": ("‼", "yellow"),
     "info": ("i", "cyan"),
-    "unknown": ("?", "cyan"),  # a path the inputs cannot decide
+    "unknown": ("‼", "yellow"),  # a path the inputs cannot decide: never shown as a pass
 }
 INDENT = "    "
 
@@ -123,6 +123,7 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
             # one line each: the reasons repeat when a whole input is missing
             _line(console, "unknown", title + (" [inferred]" if p.target.inferred else ""))
             _detail(console, f"unknown: {p.reason}", "dim")
+            _detail(console, f"to decide: {finding.hint}", "dim")
             undecided += 1
         elif finding is not None and finding.check == "control-plane-unreachable":
             _finding(console, finding, shown)
@@ -165,7 +166,7 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
     for p in report.paths:
         counts[p.status] += 1
     console.print()
-    verdict = "×" if s["error"] else "√"
+    verdict = "×" if s["error"] else "‼" if s["warning"] or counts["unknown"] else "√"
     console.print(
         Text(
             f"Status check results are {verdict}  ({_n(s['error'], 'error')}, {_n(s['warning'], 'warning')}, "

@@ -13,7 +13,8 @@ from typing import Any
 
 from vizdoctor.errors import NoInput as NoInput  # re-exported
 from vizdoctor.model import Inventory, Problem
-from vizdoctor.sources import manifests, terraform, tfplan
+from vizdoctor.sources import helm, kustomize, manifests, operators, terraform, tf_k8s, tfplan
+from vizdoctor.sources.options import LoadOptions
 
 SKIP_DIRS = {".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "venv", "__pycache__"}
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -25,6 +26,19 @@ TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
 class Discovered:
     files: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Folders rendered rather than read file by file: their files are templates or inputs to a build.
+    charts: list[Path] = field(default_factory=list)
+    kustomizations: list[Path] = field(default_factory=list)
+
+
+def _rendered_dir(d: Path, found: Discovered) -> bool:
+    if helm.is_chart_dir(d):
+        found.charts.append(d)
+        return True
+    if kustomize.kustomization_file(d) is not None:
+        found.kustomizations.append(d)
+        return True
+    return False
 
 
 def _kind(path: Path) -> str | None:
@@ -49,6 +63,9 @@ def discover(paths: list[str]) -> Discovered:
                     Problem(str(e.filename), None, f"cannot read directory: {e.strerror}")
                 ),
             ):
+                if _rendered_dir(Path(root), found):
+                    dirs[:] = []
+                    continue
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                 for name in sorted(files):
                     f = Path(root) / name
@@ -99,7 +116,40 @@ def _read_data(path: str, text: str, inv: Inventory, default_namespace: str) -> 
         manifests.read_yaml(path, text, inv, default_namespace)
 
 
-def load(paths: list[str], default_namespace: str = "default", stdin: str | None = None) -> Inventory:
+def _read_rendered(docs: list[tuple[str, str]], inv: Inventory, namespace: str) -> None:
+    for label, text in docs:
+        manifests.read_yaml(label, text, inv, namespace)
+
+
+def _render_folders(found: Discovered, inv: Inventory, options: LoadOptions, done: set[Path]) -> int:
+    """Chart and kustomize folders named or found in the paths; those a helm_release rendered are skipped."""
+    count = 0
+    if found.charts:
+        values = helm.user_values(options, inv.problems)
+        for d in found.charts:
+            if d.resolve() in done:
+                continue
+            r = helm.render(str(d), values, options.release, options.namespace, inv.problems)
+            if r is not None:
+                _read_rendered(r.documents, inv, options.namespace)
+                count += 1
+    bases = {b for d in found.kustomizations for b in kustomize.referenced_dirs(d)}
+    for d in found.kustomizations:
+        if d.resolve() in bases:
+            continue  # built as part of the overlay that uses it
+        docs = kustomize.build(d, options, inv.problems)
+        _read_rendered(docs, inv, options.namespace)
+        count += 1 if docs else 0
+    return count
+
+
+def load(
+    paths: list[str],
+    default_namespace: str = "default",
+    stdin: str | None = None,
+    options: LoadOptions | None = None,
+) -> Inventory:
+    options = options or LoadOptions(namespace=default_namespace)
     inv = Inventory(default_namespace=default_namespace)
     found = discover([p for p in paths if p != "-"])
     inv.problems.extend(found.problems)
@@ -130,13 +180,19 @@ def load(paths: list[str], default_namespace: str = "default", stdin: str | None
                 d.tfvars.append((str(path), values))
         else:
             _read_data(str(path), text, inv, default_namespace)
+    rendered_by_tf: set[Path] = set()
     for d in tf_dirs.values():
         lock = Path(d.path) / ".terraform" / "modules" / "modules.json"
         if lock.is_file():
             text = _read_text(lock, inv.problems)
             if text is not None:
                 d.module_versions = terraform.read_modules_json(str(lock), text, inv.problems)
+        terraform.apply_cli_vars(d, options, inv.problems)
     terraform.load_dirs(list(tf_dirs.values()), inv.network)
+    for d in tf_dirs.values():
+        rendered_by_tf |= tf_k8s.load_dir(d, inv, options)
+    readable += _render_folders(found, inv, options, rendered_by_tf)
+    operators.add_operator_installed(inv)
     inv.files_read = readable
     if readable == 0:
         what = (

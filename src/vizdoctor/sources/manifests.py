@@ -40,8 +40,32 @@ _WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 
+# YAML 1.1 ints and floats as go-yaml reads them: PyYAML's base-60 forms (`1:30` -> 5400) dropped, so such
+# values stay strings as they do for the API server.
+_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
+def _kubernetes_resolvers() -> dict[Any, list[tuple[str, Any]]]:
+    """PyYAML's YAML 1.1 implicit types, less what the API server's reader (sigs.k8s.io/yaml over
+    go-yaml) does not have: the `=` "value" type (a plain `=` is a string in CRDs such as
+    prometheus-operator's, PyYAML has no constructor for it and would drop the document), timestamps
+    (go-yaml keeps an unquoted date as a string when decoding into an untyped object) and base-60 numbers."""
+    dropped = {"tag:yaml.org,2002:value", "tag:yaml.org,2002:timestamp"}
+    replaced = {"tag:yaml.org,2002:int": _INT, "tag:yaml.org,2002:float": _FLOAT}
+    return {
+        first: [(tag, replaced.get(tag, rx)) for tag, rx in resolvers if tag not in dropped]
+        for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
 class _Loader(yaml.CSafeLoader):
     """libyaml's C loader, recording the line each document starts on."""
+
+    yaml_implicit_resolvers = _kubernetes_resolvers()
 
     def construct_document(self, node: yaml.Node) -> Any:
         self.doc_line = node.start_mark.line + 1
@@ -137,7 +161,11 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
     if not isinstance(kind, str):
         return
     if kind.endswith("List") and isinstance(doc.get("items"), list):
+        # `kubectl get --raw` lists (ServiceList, ...) leave kind and apiVersion off their items.
+        item_kind = kind[: -len("List")] if kind != "List" else None
         for item in doc["items"]:
+            if item_kind and isinstance(item, dict) and "kind" not in item:
+                item = {"kind": item_kind, "apiVersion": doc.get("apiVersion"), **item}
             add_document(item, loc, inv, default_namespace)
         return
     inv.objects_read += 1
@@ -148,7 +176,7 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
     name = str(meta.get("name", "<unnamed>"))
     namespace = str(meta.get("namespace") or default_namespace)
     try:
-        _add_object(kind, doc, name, namespace, loc, inv)
+        _add_object(kind, doc, name, namespace, loc, inv, defaulted=not meta.get("namespace"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         inv.problems.append(
             Problem(
@@ -175,7 +203,13 @@ def _int(value: Any, what: str) -> int:
 
 
 def _add_object(
-    kind: str, doc: dict[str, Any], name: str, namespace: str, loc: Location, inv: Inventory
+    kind: str,
+    doc: dict[str, Any],
+    name: str,
+    namespace: str,
+    loc: Location,
+    inv: Inventory,
+    defaulted: bool = False,
 ) -> None:
     spec = doc.get("spec") or {}
     if kind == "Service":
@@ -200,6 +234,7 @@ def _add_object(
                 {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else None,
                 sports,
                 loc,
+                namespace_defaulted=defaulted,
             )
         )
     elif kind in _WORKLOAD_TEMPLATES or kind == "Pod":
@@ -225,6 +260,7 @@ def _add_object(
         workload = Workload(
             kind, namespace, name, labels, ports, bool(pod_spec.get("hostNetwork", False)), loc
         )
+        workload.namespace_defaulted = defaulted
         if kind == "Pod":  # live Pods: where they run
             node, ip = pod_spec.get("nodeName"), _get(doc, "status", "podIP")
             workload.node_name = str(node) if node else None

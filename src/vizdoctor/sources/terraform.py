@@ -58,6 +58,9 @@ class TfDir:
     files: list[TfFile] = field(default_factory=list)
     tfvars: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     module_versions: dict[str, str] = field(default_factory=dict)  # from modules.json
+    # --var-file / --var, as given to `terraform plan` (see apply_cli_vars); None: no --var-file given
+    var_files: list[tuple[str, dict[str, Any]]] | None = None
+    cli_vars: dict[str, Any] = field(default_factory=dict)
 
 
 # `"${concat(` then a line break before the closing `}"`: Terraform 0.11 configurations (e.g. terraform-aws-eks
@@ -241,6 +244,8 @@ def build_scope(d: TfDir) -> Scope:
     explicit: dict[str, list[tuple[str, Any]]] = {}
     for path, values in sorted(d.tfvars, key=order):
         auto = order((path, values))[0] < 2
+        if not auto and d.var_files is not None:
+            continue  # with --var-file, only the files named are applied (as Terraform does)
         for k, v in values.items():
             if k.startswith("__"):
                 continue
@@ -255,9 +260,38 @@ def build_scope(d: TfDir) -> Scope:
         else:
             files = ", ".join(Path(p).name for p, _ in settings)
             scope.variables[k] = Unknown(
-                f"var.{k} is set differently in {files}, and which -var-file is used is unknown"
+                f"var.{k} is set differently in {files}, and which -var-file is used is unknown "
+                "(pass the one you apply with --var-file)"
             )
+    for _path, values in d.var_files or []:  # -var-file after the automatic files, in order
+        for k, v in values.items():
+            if not k.startswith("__"):
+                scope.variables[k] = evaluate(v, Scope())
+    scope.variables.update(d.cli_vars)  # -var wins over every file
     return scope
+
+
+def apply_cli_vars(d: TfDir, options: Any, problems: list[Problem]) -> None:
+    """--var-file FILE and --var NAME=VALUE from the command line (`LoadOptions`), like `terraform plan`."""
+    if options.var_files:
+        d.var_files = []
+        for f in options.var_files:
+            try:
+                text = Path(f).read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(Problem(f, None, f"--var-file cannot be read: {exc}"))
+                continue
+            values = (
+                read_tfvars_json(f, text, problems) if f.endswith(".json") else parse_hcl(f, text, problems)
+            )
+            if values is not None:
+                d.var_files.append((f, values))
+    for name, raw in options.variables.items():
+        value: Any = raw
+        if raw[:1] in ("{", "["):  # complex values are HCL expressions, as with terraform -var
+            parsed = parse_hcl("--var", f"v = {raw}\n", problems)
+            value = evaluate(parsed["v"], Scope()) if parsed and "v" in parsed else raw
+        d.cli_vars[name] = value
 
 
 # --- module: terraform-aws-eks --------------------------------------------------------------------
