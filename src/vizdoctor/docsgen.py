@@ -186,7 +186,7 @@ def explain_md() -> str:
             "",
             f"*{cause.title[:1].upper()}{cause.title[1:]}.*",
             "",
-            cause.explanation,
+            cause.text("The message"),
             "",
         ]
         if sources:

@@ -25,7 +25,10 @@ TAP_NAMESPACE = "linkerd-viz"
 class Cause:
     id: str
     title: str
-    explanation: str  # one paragraph: what happened and why
+    explanation: str  # one paragraph: what happened and why; `{The_text}` names the text explained
+
+    def text(self, the_text: str = "The message you pasted") -> str:
+        return self.explanation.replace("{The_text}", the_text)
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ CAUSES: dict[str, Cause] = {
             "The kube-aggregator has marked the APIService `Available=False`, so every request to its API group "
             "gets HTTP 503 `service unavailable` (the dashboard shows it as `Websocket close error [1011: "
             "Internal Error] : HTTP error, status Code [503]`, kubectl as `the server is currently unable to "
-            "handle the request`). The message you pasted only says that it is unavailable; the reason is in "
+            "handle the request`). {The_text} only says that it is unavailable; the reason is in "
             "the APIService's `Available` condition. On EKS and GKE it is most often the firewall: the control "
             "plane cannot reach the pod port (8089 for Linkerd tap).",
         ),

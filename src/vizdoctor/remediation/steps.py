@@ -15,6 +15,7 @@ from typing import Literal
 
 from vizdoctor.evidence import Facts
 from vizdoctor.knowledge.errors import TAP_APISERVICE, TAP_NAMESPACE
+from vizdoctor.knowledge.ingress import WEB_PORT
 from vizdoctor.remediation.dashboard import STRIP_ORIGIN_HINT, helm_set_host, host_regex, rewrite_hint
 from vizdoctor.remediation.gcloud import MASTER_CIDR_LOOKUP, NODE_TAG_LOOKUP, firewall_rule_cli
 from vizdoctor.remediation.security_group import (
@@ -246,7 +247,7 @@ def _tls_steps(f: Facts, expired: bool) -> list[Step | str]:
             f"Inspect the serving certificate: kubectl get secret -n {TAP_NAMESPACE} tap-k8s-tls -o "
             "jsonpath='{.data.tls\\.crt}' | base64 -d | openssl x509 -noout -subject -issuer -dates -ext "
             "subjectAltName",
-            "Regenerate both together: helm upgrade linkerd-viz linkerd/linkerd-viz -n linkerd-viz --reuse-values "
+            f"Regenerate both together: helm upgrade linkerd-viz linkerd/linkerd-viz -n {TAP_NAMESPACE} --reuse-values "
             "(the chart issues a new cert and caBundle), or with the CLI: linkerd viz install | kubectl apply -f -; "
             "with cert-manager (tap.injectCaFrom) check the Certificate and the cainjector.",
         ]
@@ -466,10 +467,10 @@ def _origin_steps(text: str) -> list[Step | str]:
         steps.append(
             "Open the browser's developer tools, Network tab, filter on api/tap and retry Tap: 403 is the Origin "
             "check (steps below); 400 means the Upgrade/Connection headers were dropped or the Host check failed; "
-            "404, 502 or 503 means the proxy does not route /api/tap to web:8084."
+            f"404, 502 or 503 means the proxy does not route /api/tap to web:{WEB_PORT}."
         )
     steps += [
-        "Confirm in the web pod's log: kubectl logs -n linkerd-viz deploy/web -c web --tail=200 | grep -i origin "
+        f"Confirm in the web pod's log: kubectl logs -n {TAP_NAMESPACE} deploy/web -c web --tail=200 | grep -i origin "
         "(websocket: request origin not allowed by Upgrader.CheckOrigin).",
         "ingress-nginx with the Linkerd recipe (upstream-vhost): the configuration-snippet `proxy_set_header Origin "
         '"";` must really be applied. Snippets are off by default since controller v1.9.0 '
