@@ -34,7 +34,7 @@ from typing import Any
 from vizdoctor.errors import ClusterUnreachable as ClusterUnreachable  # re-exported
 from vizdoctor.knowledge import linkerd
 from vizdoctor.location import Location
-from vizdoctor.model import CannotRead, CertSummary, Inventory, LiveState
+from vizdoctor.model import CannotRead, CertState, CertSummary, Inventory, LiveState
 from vizdoctor.sources import manifests
 
 PAGE_SIZE = 500
@@ -412,13 +412,15 @@ def summarize_certificate(secret: str, pem: bytes, ca_bundle: bytes | None) -> C
     try:
         from cryptography import x509
     except ImportError:
-        return CertSummary(secret, unreadable=NO_X509)
+        return CertSummary(secret, unreadable=NO_X509, state=CertState.NO_PARSER)
     if not pem:
-        return CertSummary(secret, unreadable="the Secret has no tls.crt")
+        return CertSummary(secret, unreadable="the Secret has no tls.crt", state=CertState.INVALID)
     try:
         chain = x509.load_pem_x509_certificates(pem)
     except ValueError as exc:
-        return CertSummary(secret, unreadable=f"tls.crt is not a PEM certificate ({exc})")
+        return CertSummary(
+            secret, unreadable=f"tls.crt is not a PEM certificate ({exc})", state=CertState.INVALID
+        )
     leaf = chain[0]
     try:
         san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -612,7 +614,7 @@ def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> N
     for namespace, names, ca in wanted:
         key = f"{namespace}/{names[0]}"
         if not have_x509():  # nothing to parse it with: do not even read the Secret
-            live.certificates[key] = CertSummary(key, unreadable=NO_X509)
+            live.certificates[key] = CertSummary(key, unreadable=NO_X509, state=CertState.NO_PARSER)
             continue
         try:
             for name in names:
@@ -624,17 +626,23 @@ def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> N
             else:
                 tried = " nor ".join(f"Secret {namespace}/{n}" for n in names)
                 live.certificates[key] = CertSummary(
-                    key, unreadable=f"{'neither ' if len(names) > 1 else ''}{tried} exists", missing=True
+                    key,
+                    unreadable=f"{'neither ' if len(names) > 1 else ''}{tried} exists",
+                    state=CertState.MISSING,
                 )
         except _Deadline:
             live.certificates[key] = CertSummary(
-                key, unreadable=f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)"
+                key, unreadable=f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)", state=CertState.NOT_READ
             )
         except client.ApiException as exc:
-            live.certificates[key] = CertSummary(key, unreadable=f"{exc.status}: {_status_message(exc)}")
+            live.certificates[key] = CertSummary(
+                key,
+                unreadable=f"{exc.status}: {_status_message(exc)}",
+                state=CertState.NOT_READ if exc.status == 403 else CertState.INVALID,
+            )
             if exc.status == 403:
                 live.cannot_read.append(
                     CannotRead("Secret", "", "secrets", 403, f"Secret {key}: {_status_message(exc)}")
                 )
         except (TimeoutError, ConnectionError, ValueError) as exc:
-            live.certificates[key] = CertSummary(key, unreadable=str(exc))
+            live.certificates[key] = CertSummary(key, unreadable=str(exc), state=CertState.INVALID)
