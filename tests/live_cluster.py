@@ -173,6 +173,11 @@ def _write(folder: Path, name: str, key: Any, cert: Any) -> Issued:
         )
     )
     k.chmod(0o600)
+    (folder / f"{name}.pub").write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     return Issued(c, k)
 
 
@@ -259,7 +264,7 @@ class LiveCluster:
                 f"--tls-private-key-file={serving.key}",
                 f"--client-ca-file={self.ca.cert_file}",
                 "--authorization-mode=RBAC",
-                f"--service-account-key-file={sa.key}",
+                f"--service-account-key-file={sa.key.with_suffix('.pub')}",
                 f"--service-account-signing-key-file={sa.key}",
                 "--service-account-issuer=https://kubernetes.default.svc",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",

@@ -132,6 +132,28 @@ class TestHost:
         if line.strip() != "ready":
             raise Unavailable(f"the test backend did not start in the namespace: {line!r}")
 
+    def serve_silent(self, ip: str, port: int) -> None:
+        """A listener that completes TCP handshakes (the kernel does) and then never reads or answers: a hung
+        server, as opposed to a dropping network."""
+        code = (
+            "import socket, sys, time\n"
+            "s = socket.socket()\n"
+            f"s.bind(({ip!r}, {port}))\n"
+            "s.listen(128)\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(3600)\n"
+        )
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", self.name, sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self.procs.append(proc)
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise Unavailable("the silent test listener did not start in the namespace")
+
     def close(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:

@@ -15,12 +15,18 @@ flock 9
 if [ -x "$out/kube-apiserver" ] && [ -x "$out/etcd" ]; then echo "$out"; exit 0; fi
 cd "$here"
 start=$(date +%s)
+# The release the binaries report (/version), as the upstream build stamps it.
+minor="${version#v1.}"; minor="${minor%%.*}"
+stamp=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  stamp="$stamp -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+done
 # -p: parallel compile jobs; 1 leaves a core to the rest of a shared 2-core machine.
 for target in "etcd=./cmd/etcd" "kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver"; do
   name="${target%%=*}"; pkg="${target#*=}"
   [ -x "$out/$name" ] && continue
   echo "building $name ($pkg, kubernetes $version) into $out ..." >&2
-  GOFLAGS=-mod=mod CGO_ENABLED=0 go build -p "${VIZDOCTOR_GO_BUILD_JOBS:-1}" -trimpath -ldflags='-s -w' \
+  GOFLAGS=-mod=mod CGO_ENABLED=0 go build -p "${VIZDOCTOR_GO_BUILD_JOBS:-1}" -trimpath -ldflags="-s -w $stamp" \
     -o "$out/$name.tmp" "$pkg"
   mv "$out/$name.tmp" "$out/$name"
 done
