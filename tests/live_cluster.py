@@ -40,14 +40,7 @@ class Unavailable(Exception):
 
 
 def build_binaries() -> Path:
-    """The folder with `etcd` and `kube-apiserver`, built on first use."""
-    if shutil.which("go") is None and not os.environ.get("VIZDOCTOR_APISERVER_CACHE"):
-        cached = _cached_folder()
-        if cached is None:
-            raise Unavailable(
-                "Go is not installed, so kube-apiserver and etcd cannot be built (tests/apiserver)"
-            )
-        return cached
+    """The folder with `etcd` and `kube-apiserver`: build.sh reuses the cache, else builds (Go needed)."""
     try:
         proc = subprocess.run(
             ["bash", str(BUILD)], capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False
@@ -58,17 +51,6 @@ def build_binaries() -> Path:
         tail = " ".join(proc.stderr.strip().splitlines()[-3:])[-600:]
         raise Unavailable(f"tests/apiserver/build.sh failed (exit {proc.returncode}): {tail}")
     return Path(proc.stdout.strip().splitlines()[-1])
-
-
-def _cached_folder() -> Path | None:
-    version = next(
-        line.split()[1]
-        for line in (BUILD.parent / "go.mod").read_text().splitlines()
-        if line.strip().startswith("k8s.io/kubernetes ")
-    )
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vizdoctor"
-    folder = base / f"apiserver-{version}"
-    return folder if (folder / "kube-apiserver").exists() and (folder / "etcd").exists() else None
 
 
 # --- certificates ---------------------------------------------------------------------------------------

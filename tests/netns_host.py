@@ -8,7 +8,9 @@ deleting the namespace removes the veth pair and its rules with it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +21,22 @@ from live_cluster import Unavailable
 
 PREFIX = "198.51.100."  # TEST-NET-2, documentation only (RFC 5737): never routed anywhere
 TABLE = "vizdoctor"
+NAME_PREFIX = "vzd"
+
+
+def remove_stale() -> None:
+    """Namespaces left by a test process that was killed: end what runs in them, then delete them."""
+    listing = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False, timeout=20)
+    for line in listing.stdout.splitlines():
+        name = line.split(" ", 1)[0]
+        m = re.fullmatch(rf"{NAME_PREFIX}(\d+)", name)
+        if not m or Path(f"/proc/{m.group(1)}").exists():
+            continue
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True, check=False)
+        for pid in pids.stdout.split():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid), signal.SIGKILL)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False, timeout=20)
 
 
 def _ip(*args: str) -> None:
@@ -41,7 +59,7 @@ class TestHost:
 
     def __init__(self, count: int = 5) -> None:
         block = os.getpid() % 32  # a /29 of its own per test process
-        self.name = f"vzd{os.getpid() % 100000}"
+        self.name = f"{NAME_PREFIX}{os.getpid()}"  # at most 10 characters: its veth names stay within 15
         self.gateway = f"{PREFIX}{8 * block + 1}"
         self.hosts = [f"{PREFIX}{8 * block + 2 + i}" for i in range(min(count, 5))]
         self.dropped: set[tuple[str, int]] = set()
@@ -51,7 +69,7 @@ class TestHost:
         reason = unavailable_reason()
         if reason:
             raise Unavailable(reason)
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, check=False)  # a stale one
+        remove_stale()
         try:
             self._setup()
         except (subprocess.CalledProcessError, OSError) as exc:
