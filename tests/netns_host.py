@@ -52,13 +52,26 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def _free_block(start: int) -> int:
+    """The first /29 of TEST-NET-2, from `start` on, that no interface of this namespace uses yet."""
+    if shutil.which("ip") is None:
+        return start  # __enter__ reports that `ip` is missing
+    shown = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, check=False)
+    used = set(re.findall(re.escape(PREFIX) + r"(\d+)/", shown.stdout))
+    for i in range(32):
+        block = (start + i) % 32
+        if str(8 * block + 1) not in used:
+            return block
+    raise Unavailable(f"every /29 of {PREFIX}0/24 is in use by other test namespaces")
+
+
 class TestHost:
     """Addresses `hosts[0..n-1]` inside namespace `name`; use as a context manager."""
 
     __test__ = False  # not a pytest class
 
     def __init__(self, count: int = 5) -> None:
-        block = os.getpid() % 32  # a /29 of its own per test process
+        block = _free_block(os.getpid() % 32)  # a /29 of its own per test process
         self.name = f"{NAME_PREFIX}{os.getpid()}"  # at most 10 characters: its veth names stay within 15
         self.gateway = f"{PREFIX}{8 * block + 1}"
         self.hosts = [f"{PREFIX}{8 * block + 2 + i}" for i in range(min(count, 5))]
