@@ -302,7 +302,7 @@ class LiveCluster:
                 os.killpg(p.pid, signal.SIGTERM)
         for p in reversed(self.procs):
             try:
-                p.wait(timeout=15)
+                p.wait(timeout=5)  # a throwaway cluster: no need to wait for a graceful shutdown
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=5)
