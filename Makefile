@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench setup sysdeps clean docs
+.PHONY: demo test lint typecheck unit bench setup sysdeps apiserver clean docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,15 +29,25 @@ COVERAGE_FLOOR := 77
 unit: $(STAMP)
 	$(BIN)/pytest --cov=vizdoctor --cov-branch --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
-# Debian packages the tests use: a real nginx in front of the probe tests' backend. As root (CI) they
-# are installed; otherwise the tests that need them skip and say why.
+# Debian packages the tests use: a real nginx in front of the probe tests' backend; iproute2 and nftables
+# for the test hosts in a network namespace behind the real kube-apiserver. As root (CI) they are installed;
+# otherwise the tests that need them skip and say why.
+SYSDEPS := nginx:nginx ip:iproute2 nft:nftables
 sysdeps:
-	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	@missing=""; for dep in $(SYSDEPS); do \
+	  tool=$${dep%%:*}; pkg=$${dep#*:}; \
+	  command -v $$tool >/dev/null 2>&1 || [ -x /usr/sbin/$$tool ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
-	  else echo "nginx is not installed and cannot be installed here: the probe tests will skip"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "not installed and cannot be installed here:$$missing; the tests needing them will skip"; fi; fi
 
-test: sysdeps lint typecheck unit
+# The real etcd and kube-apiserver of tests/test_live_apiserver.py, built from their Go modules into
+# ~/.cache/vizdoctor/apiserver-<version> (slow the first time, then reused). Without Go the tests skip.
+apiserver:
+	@bash tests/apiserver/build.sh >/dev/null || echo "kube-apiserver could not be built here: the real-apiserver tests will skip and say why"
+
+test: sysdeps apiserver lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scan.py

@@ -104,6 +104,10 @@ CASES: list[Case] = [
     Case("FailedDiscoveryCheck: no response from https://10.233.31.133:443: Get https://10.233.31.133:443: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers); kube-apiserver has HTTPS_PROXY=http://proxy.corp:3128 and NO_PROXY=.cluster.local", "http-proxy", 443, "linkerd/linkerd2#4296 as the user describes it", ip="10.233.31.133", verbatim=False),
     Case('conversion webhook for cert-manager.io/v1alpha2, Kind=Certificate failed: Post "https://cert-manager-webhook.cert-manager.svc:443/convert?timeout=30s": x509: certificate has expired or is not yet valid', "tls-expired", None, "k8s.io/apiserver conversion format with a Go x509 error", obj="CRDConversion cert-manager.io/v1alpha2, Kind=Certificate", verbatim=False),
     Case('Post "https://my-webhook.example.internal/validate?timeout=10s": dial tcp: lookup my-webhook.example.internal on 10.0.0.2:53: no such host', "dns", None, "Go DNSError through the webhook dispatcher", verbatim=False),
+    # recorded from a real kube-apiserver v1.37.2 (tests/test_live_apiserver.py; 198.51.100.0/24 is its test host)
+    Case('failing or missing response from https://198.51.100.82:8089/apis/tap.linkerd.io/v1alpha1: Get "https://198.51.100.82:8089/apis/tap.linkerd.io/v1alpha1": context deadline exceeded', "network-blocked", 8089, "kube-aggregator v1.37.2, dropping endpoint", ip="198.51.100.82", obj=TAP, verbatim=False),
+    Case('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"error trying to reach service: dial tcp 198.51.100.82:8089: i/o timeout","reason":"ServiceUnavailable","code":503}', "network-blocked", 8089, "kube-apiserver v1.37.2 pod proxy, dropping endpoint", ip="198.51.100.82", verbatim=False),
+    Case('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"error trying to reach service: net/http: TLS handshake timeout","reason":"ServiceUnavailable","code":503}', "connection-reset", None, "kube-apiserver v1.37.2 pod proxy, hung server", verbatim=False),
 ]
 # fmt: on
 

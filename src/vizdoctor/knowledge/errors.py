@@ -388,6 +388,17 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "169.254.128.90:40336->172.19.0.87:8089: read: connection reset by peer",
         "linkerd/linkerd2#7301 (TKE, endpoint routing); control-plane-reachability.md §11; linkerd-viz.md §2.2, §8",
     ),
+    _row(
+        "connection-reset",
+        r"TLS handshake timeout",
+        '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"error trying to reach '
+        'service: net/http: TLS handshake timeout","reason":"ServiceUnavailable","code":503}',
+        "kube-apiserver v1.37.2 service and pod proxy (10 s TLS handshake limit of its proxy transport), recorded "
+        "against a server that accepts the connection and never answers in tests/test_live_apiserver.py",
+        note="Here the TCP connection was opened, so no security group or firewall drops the port; the TLS "
+        "handshake then got no answer for 10 s: the server accepted and hangs (deadlocked, overloaded, or not "
+        "speaking TLS on that port), or a path MTU black hole drops the larger handshake packets.",
+    ),
     # --- silent drops: SG / firewall / NetworkPolicy -------------------------------------------------------
     _row(
         "network-blocked",
@@ -395,6 +406,23 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         _1748,
         "terraform-aws-eks#1748 (module 18.0.2, port 8443), PR #2270 (9443), metrics-server#1010 (4443), the "
         "seed write-up (8089); control-plane-reachability.md §11.1",
+    ),
+    _row(
+        "network-blocked",
+        r"failing or missing response from \S+: Get \"?[^\s\"]+\"?: "
+        r"(?:context deadline exceeded|net/http: request canceled while waiting for connection)",
+        "failing or missing response from https://198.51.100.82:8089/apis/tap.linkerd.io/v1alpha1: Get "
+        '"https://198.51.100.82:8089/apis/tap.linkerd.io/v1alpha1": context deadline exceeded',
+        "kube-apiserver v1.37.2's kube-aggregator (remote_available_controller.go: a 5 s discovery client), "
+        "recorded against a dropping endpoint and a hung one in tests/test_live_apiserver.py",
+        note="Recent kube-apiservers (1.37 recorded) end this message after 5 s with `context deadline exceeded` "
+        "or `net/http: request canceled while waiting for connection` (either at times followed by "
+        "`(Client.Timeout exceeded while awaiting headers)`), both when the network drops the connection and "
+        "when a server accepts it and never answers, so this text alone does not tell the two "
+        "apart. The kube-apiserver's pod proxy does: kubectl get --raw "
+        "'/api/v1/namespaces/<namespace>/pods/https:<pod>:<port>/proxy/' answers `dial tcp <ip>:<port>: i/o "
+        "timeout` after 30 s when the network drops it, `net/http: TLS handshake timeout` after 10 s when the "
+        "server hangs.",
     ),
     _row(
         "network-blocked",
