@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from vizdoctor.sources.kube import KINDS, KindSpec, exposure_kinds
+from vizdoctor.sources.kube import KINDS, NETWORK_KINDS, KindSpec, exposure_kinds
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cluster"
 TOKEN = "vizdoctor-test-token"
@@ -138,12 +138,15 @@ def _path(k: KindSpec) -> str:
 
 
 ROUTES: dict[str, tuple[str, str]] = {
-    _path(k): (k.kind, k.api_version) for k in (*KINDS, *(e for e in exposure_kinds() if not e.optional))
+    _path(k): (k.kind, k.api_version)
+    for k in (*KINDS, *(e for e in (*exposure_kinds(), *NETWORK_KINDS) if not e.optional))
 }
 # Custom resources are served only when the scenario has objects of that kind (their CRD is "installed").
 OPTIONAL_ROUTES: dict[str, tuple[str, str]] = {
-    _path(k): (k.kind, k.api_version) for k in exposure_kinds() if k.optional
+    _path(k): (k.kind, k.api_version) for k in (*exposure_kinds(), *NETWORK_KINDS) if k.optional
 }
+_ALL_ROUTES = [*ROUTES.values(), *OPTIONAL_ROUTES.values()]
+SHARED_KINDS = {k for k, _ in _ALL_ROUTES if sum(1 for x, _ in _ALL_ROUTES if x == k) > 1}
 CONFIGMAPS = re.compile(r"^/api/v1/namespaces/([^/]+)/configmaps$")
 
 
@@ -267,6 +270,8 @@ class FakeKube:
                 self.list_calls[kind] = self.list_calls.get(kind, 0) + 1
             n = self.list_calls.get(kind, 1)
         items = copy.deepcopy(self.objects.get(kind, []))
+        if kind in SHARED_KINDS:  # one kind in two API groups (NetworkPolicy, Calico's NetworkPolicy)
+            items = [i for i in items if i.get("apiVersion", api_version) == api_version]
         if namespace is not None:
             items = [i for i in items if (i.get("metadata") or {}).get("namespace") == namespace]
         if self.mutate is not None:

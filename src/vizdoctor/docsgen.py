@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vizdoctor.catalogue import CATALOGUE, CATEGORIES, CheckSpec
 from vizdoctor.knowledge import linkerd
-from vizdoctor.sources.kube import CONFIGMAP, KINDS, SECRET, KindSpec, exposure_kinds
+from vizdoctor.sources.kube import CONFIGMAP, KINDS, NETWORK_KINDS, SECRET, KindSpec, exposure_kinds
 
 CHECKS_INTRO = """\
 # vizdoctor checks
@@ -78,7 +78,7 @@ def checks_md() -> str:
 
 def read_specs() -> tuple[KindSpec, ...]:
     """Everything `check` lists or gets (sources/kube.py)."""
-    return (*KINDS, *exposure_kinds(), SECRET, CONFIGMAP)
+    return (*KINDS, *exposure_kinds(), *NETWORK_KINDS, SECRET, CONFIGMAP)
 
 
 def live_kinds() -> set[str]:
