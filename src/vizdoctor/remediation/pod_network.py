@@ -3,6 +3,8 @@ NetworkPolicy / Linkerd / Istio YAML. Every text the new checks print as a fix o
 
 from __future__ import annotations
 
+import yaml
+
 from vizdoctor.knowledge import cni
 from vizdoctor.knowledge.charts import CHARTS, ChartEntry, ChartPath
 
@@ -38,13 +40,14 @@ def host_network_values(target_name: str, service: str) -> tuple[str, str]:
     found = chart_path(target_name, service)
     if found and found[1].host_network_value:
         entry, p = found
-        lines = [f"# {entry.chart} chart values"]
-        lines.append(_yaml_key(p.host_network_value or "", "true"))
+        values: dict[str, object] = {}
+        _set(values, p.host_network_value or "", True)
         if p.port_value:
-            lines.append(_yaml_key(p.port_value, str(port)))
-        return "\n".join(lines), (
+            _set(values, p.port_value, port)
+        return f"# {entry.chart} chart values\n" + yaml.safe_dump(values, sort_keys=False).rstrip(), (
             f"with hostNetwork the pod listens on the node's address, which the control plane reaches; port {port} "
-            f"must be free on every node and allowed by the nodes' security group (never {cni.KUBELET_PORT}, the kubelet's)"
+            f"must be free on every node and allowed by the nodes' security group (never {cni.KUBELET_PORT}, the "
+            "kubelet's)"
         )
     return _workload_patch(port, True), (
         "no chart value for this workload is known to vizdoctor: set hostNetwork on its pod template and move its "
@@ -57,15 +60,20 @@ def move_port_values(target_name: str, service: str) -> str:
     found = chart_path(target_name, service)
     if found and found[1].port_value:
         entry, p = found
-        return f"# {entry.chart} chart values\n{_yaml_key(p.port_value or '', str(port))}"
+        values: dict[str, object] = {}
+        _set(values, p.port_value or "", port)
+        return f"# {entry.chart} chart values\n" + yaml.safe_dump(values, sort_keys=False).rstrip()
     return _workload_patch(port, False)
 
 
-def _yaml_key(dotted: str, value: str) -> str:
-    parts = dotted.split(".")
-    return "\n".join(f"{'  ' * i}{k}:" for i, k in enumerate(parts[:-1])) + (
-        ("\n" if len(parts) > 1 else "") + f"{'  ' * (len(parts) - 1)}{parts[-1]}: {value}"
-    )
+def _set(values: dict[str, object], dotted: str, value: object) -> None:
+    node = values
+    *parents, last = dotted.split(".")
+    for key in parents:
+        child = node.setdefault(key, {})
+        assert isinstance(child, dict)
+        node = child
+    node[last] = value
 
 
 def allow_apiserver_policy(
