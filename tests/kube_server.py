@@ -181,7 +181,10 @@ class FakeKube:
         forbidden: tuple[str, ...] = (),  # resource plurals, e.g. ("clusterroles",)
         delays: dict[str, float] | None = None,  # resource plural -> seconds before answering
         mutate: Mutator | None = None,  # (kind, n-th list call of that kind, items) -> items
+        # `check --probe`: request path of a proxy GET -> (status, body); a dict is sent as JSON, text as is
+        proxy: dict[str, tuple[int, Any]] | None = None,
     ) -> None:
+        self.proxy = proxy or {}
         self.objects = objects
         self.secrets = secrets or {}
         self.token = token
@@ -222,11 +225,18 @@ class FakeKube:
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
 
-    def _answer(self, req: Request) -> tuple[int, dict[str, Any]]:
+    def _answer(self, req: Request) -> tuple[int, Any]:
         if req.method != "GET":
             return 405, _status(405, "MethodNotAllowed", f"{req.method} is not allowed here")
         if req.authorization != f"Bearer {self.token}":
             return 401, _status(401, "Unauthorized", "Unauthorized")
+        if req.path.endswith("/proxy/") and "/namespaces/" in req.path:
+            if req.path in self.proxy:
+                return self.proxy[req.path]
+            # the apiserver's own answer for an object it does not have: `services "tap" not found`
+            kind, target = req.path.split("/")[5:7]
+            name = target.split(":")[1] if ":" in target else target
+            return 404, _status(404, "NotFound", f'{kind} "{name}" not found')
         parts = req.path.strip("/").split("/")
         if len(parts) == 6 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "secrets":
             ns, name = parts[3], parts[5]
@@ -296,7 +306,7 @@ class FakeKube:
                 with fake._lock:
                     fake.requests.append(req)
                 code, body = fake._answer(req)
-                data = json.dumps(body).encode()
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 try:
                     self.send_response(code)
                     self.send_header("Content-Type", "application/json")

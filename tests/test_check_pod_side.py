@@ -153,3 +153,114 @@ def test_live_fargate_pod_serving_on_10250(tmp_path: Path) -> None:
     by, _ = _run(tmp_path, objects)
     tap = _tap(by["kubelet-port-conflict"])
     assert "Fargate node fargate-ip-10-0-2-9" in tap.message, json.dumps(tap.message)
+
+
+# -- check --probe ---------------------------------------------------------------------------------------------
+
+# The kube-apiserver's proxy answers as it sends them (k8s.io/apimachinery pkg/util/proxy: a Status with
+# `error trying to reach service: <dial error>`), and a backend's own answer (Go net/http's NotFound text).
+TIMEOUT = (
+    503,
+    {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": "error trying to reach service: dial tcp 10.0.1.23:8089: i/o timeout",
+        "reason": "ServiceUnavailable",
+        "code": 503,
+    },
+)
+BACKEND_404 = (404, "404 page not found\n")
+TAP_SVC = "/api/v1/namespaces/linkerd-viz/services/https:tap:443/proxy/"
+TAP_POD = "/api/v1/namespaces/linkerd-viz/pods/https:tap-6d8b7f9c5-t3y6j:8089/proxy/"
+
+
+def _probe(tmp_path: Path, objects: Objects, proxy: dict[str, tuple[int, Any]]) -> tuple[Any, FakeKube]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    with FakeKube(objects, proxy=proxy) as server:
+        config = kubeconfig(tmp_path, server.url)
+        report = check_api(CheckOptions(kubeconfig=str(config), aws=False, probe=True))
+    assert server.methods() <= {"GET"}
+    return report, server
+
+
+def test_probe_measures_a_blocked_path_and_keeps_the_reason(tmp_path: Path) -> None:
+    objects = load()
+    _add(objects, *_docs("cilium.yaml"))  # cilium-config is not read live: the overlay is unknown
+    report, server = _probe(tmp_path, objects, {TAP_SVC: TIMEOUT, TAP_POD: TIMEOUT})
+    assert TAP_SVC in server.paths() and TAP_POD in server.paths()
+    probe = [f for f in report.findings if f.check == "control-plane-probe" and "tap.linkerd.io" in f.title]
+    assert len(probe) == 1 and probe[0].severity == "error"
+    assert "i/o timeout" in probe[0].message and "eks.amazonaws.com/nodegroup=default" in probe[0].message
+    # the unknown about the same path is settled by the measurement
+    assert not [
+        f for f in report.findings if f.check == "pod-network-unreachable" and "tap.linkerd.io" in f.title
+    ]
+
+
+def test_probe_measures_an_open_path_and_drops_what_could_not_decide_it(tmp_path: Path) -> None:
+    objects = load()
+    _add(objects, *_docs("cilium.yaml"))
+    report, _ = _probe(tmp_path, objects, {TAP_SVC: BACKEND_404, TAP_POD: BACKEND_404})
+    assert not [
+        f for f in report.findings if "tap.linkerd.io" in f.title and f.check != "apiservice-unavailable"
+    ]
+    assert any("measured open" in p.title and "tap.linkerd.io" in p.title for p in report.passed)
+    # the apiserver's own 404 for the tap-injector (no answer recorded here) measures nothing
+    injector = [f for f in report.findings if f.check == "control-plane-probe" and "tap-injector" in f.title]
+    assert [f.severity for f in injector] == ["warning"]
+
+
+def test_probe_without_rbac_says_so(tmp_path: Path) -> None:
+    forbidden = (
+        403,
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": 'services "https:tap:443" is forbidden: User "vizdoctor" cannot get resource '
+            '"services/proxy" in API group "" in the namespace "linkerd-viz"',
+            "reason": "Forbidden",
+            "code": 403,
+        },
+    )
+    report, _ = _probe(tmp_path, load(), {TAP_SVC: forbidden, TAP_POD: forbidden})
+    f = next(f for f in report.findings if f.check == "control-plane-probe" and "tap.linkerd.io" in f.title)
+    assert f.severity == "warning" and "services/proxy" in f.hint
+
+
+def test_probe_classification() -> None:
+    from vizdoctor.sources.proxy_probe import classify
+
+    def status(code: int, message: str) -> bytes:
+        return json.dumps({"kind": "Status", "message": message, "code": code}).encode()
+
+    assert (
+        classify(503, status(503, "error trying to reach service: dial tcp 10.0.1.23:8089: i/o timeout"))[0]
+        == "blocked"
+    )
+    assert (
+        classify(
+            503,
+            status(
+                503, "error trying to reach service: dial tcp 10.0.1.23:8089: connect: connection refused"
+            ),
+        )[0]
+        == "refused"
+    )
+    assert classify(503, status(503, 'no endpoints available for service "tap"'))[0] == "no-endpoints"
+    assert (
+        classify(
+            502,
+            status(
+                502,
+                "error trying to reach service: read tcp 1.2.3.4:1->5.6.7.8:8089: read: connection reset by peer",
+            ),
+        )[0]
+        == "reset"
+    )
+    assert classify(503, b"upstream says no")[0] == "open"  # the backend's own 503
+    assert classify(401, b"Unauthorized")[0] == "open"
+    assert classify(404, status(404, 'services "tap" not found'))[0] == "no-answer"

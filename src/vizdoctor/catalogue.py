@@ -236,6 +236,21 @@ _SPECS: tuple[CheckSpec, ...] = (
         ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"),
         ("webhooks",),
     ),
+    CheckSpec(
+        "control-plane-probe",
+        ("control-plane paths",),
+        ("error", "warning"),
+        "The kube-apiserver's own dial to each webhook pod succeeds (check --probe)",
+        "Measured with `check --probe`: the kube-apiserver's proxy (GET .../services|pods/https:NAME:PORT/proxy/) "
+        "dials the pod the way it dials webhooks. Error when the dial times out, is refused or cut, or the Service "
+        "has no endpoint; warning when the probe could not measure (RBAC, timeout). A measured open path "
+        "replaces the findings that could not decide it.",
+        "Fix what the other findings about the path name, then probe again; grant get on services/proxy and "
+        "pods/proxy to measure.",
+        ("check",),
+        ("Service", "Pod", "Node"),
+        ("network", "probe"),
+    ),
     # -- vizdoctor itself -------------------------------------------------------------------------------------
     CheckSpec(
         "internal-error",

@@ -81,6 +81,11 @@ def read_specs() -> tuple[KindSpec, ...]:
     return (*KINDS, *exposure_kinds(), *NETWORK_KINDS, SECRET, CONFIGMAP)
 
 
+# `check --probe` (sources/proxy_probe.py): GETs on the proxy subresources, in a ClusterRole of their own
+PROBE_ROLE = "vizdoctor-probe"
+PROBE_RESOURCES = ("services/proxy", "pods/proxy")
+
+
 def live_kinds() -> set[str]:
     """Every kind some check in the catalogue needs `check` to read."""
     return {k for s in CATALOGUE.values() for k in s.live_kinds}
@@ -156,6 +161,25 @@ def cluster_role() -> str:
             "subjects:",
             "- {kind: Group, apiGroup: rbac.authorization.k8s.io, name: vizdoctor-readers}",
         ]
+    lines += [
+        "---",
+        "# Only for `vizdoctor check --probe`: the kube-apiserver dials each webhook / APIService pod through its",
+        "# proxy (one GET of / per Service, and per node group), which reaches the workload. Bind it only if you probe.",
+        "apiVersion: rbac.authorization.k8s.io/v1",
+        "kind: ClusterRole",
+        "metadata:",
+        f"  name: {PROBE_ROLE}",
+        "rules:",
+        *_rule_lines([""], list(PROBE_RESOURCES), '"get"'),
+        "---",
+        "apiVersion: rbac.authorization.k8s.io/v1",
+        "kind: ClusterRoleBinding",
+        "metadata:",
+        f"  name: {PROBE_ROLE}",
+        f"roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {PROBE_ROLE}}}",
+        "subjects:",
+        "- {kind: Group, apiGroup: rbac.authorization.k8s.io, name: vizdoctor-probers}",
+    ]
     return "```yaml\n" + "\n".join(lines) + "\n```\n"
 
 

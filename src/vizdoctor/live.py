@@ -31,6 +31,7 @@ class CheckOptions:
     aws_endpoint_url: str | None = None  # tests: moto's server
     wait: float = 0.0  # re-check until no error or this many seconds have passed
     interval: float = 5.0
+    probe: bool = False  # ask the kube-apiserver to dial each webhook / APIService pod (GET .../proxy/)
 
 
 def _on_aws(inv: Inventory) -> bool:
@@ -79,6 +80,14 @@ def check_once(opts: CheckOptions) -> Report:
     report = analyse("check", inv)
     if aws_findings:
         report.findings = sort_findings([*report.findings, *aws_findings])
+    if opts.probe:
+        from vizdoctor.checks import live_probe
+        from vizdoctor.sources.proxy_probe import probe
+
+        results = probe(kube, live_probe.targets(report.paths, inv))
+        report.findings = sort_findings(
+            live_probe.apply(report.paths, results, report.findings, report.passed)
+        )
     return report
 
 
