@@ -74,6 +74,7 @@ def test_seed_example_json_schema() -> None:
         "dashboard-snippet-disallowed",
         "dashboard-unauthenticated",
         "ingress-nginx-retired",
+        "webhook-timeout",
     ]
     assert doc["path_summary"] == {"open": 6, "blocked": 1, "unknown": 0}
 
