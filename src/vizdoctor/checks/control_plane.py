@@ -7,6 +7,7 @@ from vizdoctor.findings import Finding, Severity
 from vizdoctor.knowledge.addons import consequence
 from vizdoctor.model import ObjectRef
 from vizdoctor.paths import ControlPlanePath, describe
+from vizdoctor.remediation.gcloud import firewall_hint
 from vizdoctor.remediation.security_group import make_fix, rule_key
 
 UNREACHABLE = "control-plane-unreachable"
@@ -88,6 +89,8 @@ def check(ctx: Context) -> list[Finding]:
             )
             fix = None
             cluster = path.verdict.blocked_clusters[0] if path.verdict.blocked_clusters else None
+            if cluster is not None and cluster.fix.rule_resource == "google_compute_firewall":
+                hint = firewall_hint(path.target_port, svc.port)
             if cluster is not None:
                 key = rule_key(path.target_port, path.target_port, [f"{svc.namespace}_{svc.name}"])
                 fix = make_fix(cluster, [((path.target_port, path.target_port), key, fix_description(path))])

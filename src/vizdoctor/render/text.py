@@ -158,7 +158,8 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
                 _detail(console, "  " + (cf.fix.terraform or "").replace("\n", "\n  "), "cyan")
             else:
                 _detail(console, "Terraform: the fix shown under the failure above")
-            _detail(console, "or now, with the AWS CLI (Terraform will not know about it):")
+            cli = "gcloud" if (cf.fix.aws_cli or "").startswith("gcloud") else "the AWS CLI"
+            _detail(console, f"or now, with {cli} (Terraform will not know about it):")
             _detail(console, "  " + (cf.fix.aws_cli or "").replace("\n", "\n  "), "cyan")
 
     s = report.summary

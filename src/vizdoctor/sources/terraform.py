@@ -1720,6 +1720,9 @@ def _load_instances(insts: list[Instance], model: NetworkModel) -> None:
     for inst in insts:
         for f in inst.d.files:
             raw_eks_clusters(f, inst.scope, model, insts)
+    from vizdoctor.sources.gcp_tf import gke_clusters  # GKE private clusters and their firewall rules
+
+    gke_clusters(insts, model)
     if any(
         True
         for i in insts

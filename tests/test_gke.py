@@ -1,0 +1,90 @@
+"""GKE private clusters from Terraform (`scan`): the control-plane range, node pools and their tags, GKE's own
+-master rule (443, 10250) and google_compute_firewall rules; the fix as HCL and gcloud."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import ROOT
+from vizdoctor import scan
+from vizdoctor.report import Report
+
+SEED = ROOT / "examples" / "seed-eks" / "manifests"
+GKE = ROOT / "tests" / "fixtures" / "gke"
+
+
+def run(tmp_path: Path, tf: str | None = None) -> Report:
+    shutil.copytree(SEED, tmp_path / "manifests")
+    (tmp_path / "terraform").mkdir()
+    (tmp_path / "terraform" / "main.tf").write_text(tf if tf is not None else (GKE / "main.tf").read_text())
+    report = scan([str(tmp_path)])
+    assert not report.inventory.problems, report.inventory.problems
+    return report
+
+
+def status(report: Report, name: str) -> tuple[str, str]:
+    p = next(p for p in report.paths if p.target.name == name)
+    return p.status, p.reason
+
+
+def test_webhook_rule_opens_8443_but_not_tap(tmp_path: Path) -> None:
+    report = run(tmp_path)
+    assert [c.kind for c in report.inventory.network.clusters] == ["GKE private cluster"]
+    st, why = status(report, "linkerd-proxy-injector.linkerd.io")
+    assert st == "open" and "google_compute_firewall.master_webhooks" in why
+    st, why = status(report, "v1alpha1.tap.linkerd.io")
+    assert st == "blocked", why
+    assert "gke-viz-private-<hash>-master" in why or "tcp 443" in why
+    f = next(f for f in report.findings if f.check == "control-plane-unreachable" and "tap" in f.title)
+    assert f.fix is not None and f.fix.terraform is not None and f.fix.aws_cli is not None
+    assert 'resource "google_compute_firewall"' in f.fix.terraform
+    assert 'ports    = ["8089"]' in f.fix.terraform
+    assert "google_container_cluster.primary.private_cluster_config[0].master_ipv4_cidr_block" in f.fix.terraform
+    assert 'target_tags   = ["gke-nodes"]' in f.fix.terraform
+    assert f.fix.aws_cli.startswith("gcloud compute firewall-rules create")
+    assert "--source-ranges 172.16.0.0/28 --target-tags gke-nodes --allow tcp:8089" in f.fix.aws_cli
+
+
+def test_gkes_own_master_rule_opens_10250(tmp_path: Path) -> None:
+    tf = (GKE / "main.tf").read_text().replace('ports    = ["8443", "9443", "15017"]', 'ports    = ["15017"]')
+    report = run(tmp_path, tf)
+    assert status(report, "linkerd-proxy-injector.linkerd.io")[0] == "blocked"
+    # metrics-server-like 10250 and 443 are GKE's own rule: no finding for a 10250 webhook here
+    from vizdoctor.sources.gcp_tf import gke_clusters  # noqa: F401  (the module the root is read with)
+
+    cluster = report.inventory.network.clusters[0]
+    defaults = [r for r in cluster.scenarios[0].rules if r.default]
+    assert sorted(r.from_port for r in defaults) == [443, 10250]
+
+
+def test_rule_on_another_tag_does_not_count_and_unresolved_ranges_are_unknown(tmp_path: Path) -> None:
+    tf = (GKE / "main.tf").read_text().replace('target_tags   = ["gke-nodes"]', 'target_tags   = ["bastion"]')
+    report = run(tmp_path / "a", tf)
+    assert status(report, "linkerd-proxy-injector.linkerd.io")[0] == "blocked"
+    tf = (GKE / "main.tf").read_text().replace(
+        "source_ranges = [google_container_cluster.primary.private_cluster_config[0].master_ipv4_cidr_block]",
+        "source_ranges = var.webhook_sources",
+    )
+    report = run(tmp_path / "b", tf)
+    st, why = status(report, "linkerd-proxy-injector.linkerd.io")
+    assert st == "unknown", why
+
+
+def test_a_literal_range_holding_the_master_range_admits_it(tmp_path: Path) -> None:
+    tf = (GKE / "main.tf").read_text().replace(
+        "source_ranges = [google_container_cluster.primary.private_cluster_config[0].master_ipv4_cidr_block]",
+        'source_ranges = ["172.16.0.0/16"]',
+    )
+    report = run(tmp_path / "a", tf)
+    assert status(report, "linkerd-proxy-injector.linkerd.io")[0] == "open"
+    tf = tf.replace('"172.16.0.0/16"', '"10.0.0.0/8"')
+    report = run(tmp_path / "b", tf)
+    assert status(report, "linkerd-proxy-injector.linkerd.io")[0] == "blocked"
+
+
+def test_public_cluster_is_unknown_not_open(tmp_path: Path) -> None:
+    tf = (GKE / "main.tf").read_text().replace("enable_private_nodes    = true", "enable_private_nodes    = false")
+    report = run(tmp_path, tf)
+    st, why = status(report, "v1alpha1.tap.linkerd.io")
+    assert st == "unknown" and "no private nodes" in why
