@@ -40,7 +40,9 @@ def test_webhook_rule_opens_8443_but_not_tap(tmp_path: Path) -> None:
     assert f.fix is not None and f.fix.terraform is not None and f.fix.aws_cli is not None
     assert 'resource "google_compute_firewall"' in f.fix.terraform
     assert 'ports    = ["8089"]' in f.fix.terraform
-    assert "google_container_cluster.primary.private_cluster_config[0].master_ipv4_cidr_block" in f.fix.terraform
+    assert (
+        "google_container_cluster.primary.private_cluster_config[0].master_ipv4_cidr_block" in f.fix.terraform
+    )
     assert 'target_tags   = ["gke-nodes"]' in f.fix.terraform
     assert f.fix.aws_cli.startswith("gcloud compute firewall-rules create")
     assert "--source-ranges 172.16.0.0/28 --target-tags gke-nodes --allow tcp:8089" in f.fix.aws_cli
@@ -62,9 +64,13 @@ def test_rule_on_another_tag_does_not_count_and_unresolved_ranges_are_unknown(tm
     tf = (GKE / "main.tf").read_text().replace('target_tags   = ["gke-nodes"]', 'target_tags   = ["bastion"]')
     report = run(tmp_path / "a", tf)
     assert status(report, "linkerd-proxy-injector.linkerd.io")[0] == "blocked"
-    tf = (GKE / "main.tf").read_text().replace(
-        "source_ranges = [google_container_cluster.primary.private_cluster_config[0].master_ipv4_cidr_block]",
-        "source_ranges = var.webhook_sources",
+    tf = (
+        (GKE / "main.tf")
+        .read_text()
+        .replace(
+            "source_ranges = [google_container_cluster.primary.private_cluster_config[0].master_ipv4_cidr_block]",
+            "source_ranges = var.webhook_sources",
+        )
     )
     report = run(tmp_path / "b", tf)
     st, why = status(report, "linkerd-proxy-injector.linkerd.io")
@@ -72,9 +78,13 @@ def test_rule_on_another_tag_does_not_count_and_unresolved_ranges_are_unknown(tm
 
 
 def test_a_literal_range_holding_the_master_range_admits_it(tmp_path: Path) -> None:
-    tf = (GKE / "main.tf").read_text().replace(
-        "source_ranges = [google_container_cluster.primary.private_cluster_config[0].master_ipv4_cidr_block]",
-        'source_ranges = ["172.16.0.0/16"]',
+    tf = (
+        (GKE / "main.tf")
+        .read_text()
+        .replace(
+            "source_ranges = [google_container_cluster.primary.private_cluster_config[0].master_ipv4_cidr_block]",
+            'source_ranges = ["172.16.0.0/16"]',
+        )
     )
     report = run(tmp_path / "a", tf)
     assert status(report, "linkerd-proxy-injector.linkerd.io")[0] == "open"
@@ -84,7 +94,35 @@ def test_a_literal_range_holding_the_master_range_admits_it(tmp_path: Path) -> N
 
 
 def test_public_cluster_is_unknown_not_open(tmp_path: Path) -> None:
-    tf = (GKE / "main.tf").read_text().replace("enable_private_nodes    = true", "enable_private_nodes    = false")
+    tf = (
+        (GKE / "main.tf")
+        .read_text()
+        .replace("enable_private_nodes    = true", "enable_private_nodes    = false")
+    )
     report = run(tmp_path, tf)
     st, why = status(report, "v1alpha1.tap.linkerd.io")
     assert st == "unknown" and "no private nodes" in why
+
+
+KONNECTIVITY = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: konnectivity-agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {k8s-app: konnectivity-agent}}
+  template:
+    metadata: {labels: {k8s-app: konnectivity-agent}}
+    spec:
+      containers: [{name: konnectivity-agent, image: gke.gcr.io/proxy-agent:v0.30.3-gke.0}]
+"""
+
+
+def test_with_konnectivity_the_master_firewall_is_not_on_the_path(tmp_path: Path) -> None:
+    shutil.copytree(SEED, tmp_path / "manifests")
+    (tmp_path / "manifests" / "konnectivity.yaml").write_text(KONNECTIVITY)
+    (tmp_path / "terraform").mkdir()
+    (tmp_path / "terraform" / "main.tf").write_text((GKE / "main.tf").read_text())
+    report = scan([str(tmp_path)])
+    tap = [f for f in report.findings if "tap.linkerd.io" in f.title and f.check.startswith("control-plane")]
+    assert [f.check for f in tap] == ["control-plane-path-unknown"]
+    assert "Konnectivity" in tap[0].message and tap[0].fix is None

@@ -263,3 +263,14 @@ def namespace_labels(inv: Inventory, namespace: str) -> dict[str, str] | None:
             lab = (o.doc.get("metadata") or {}).get("labels") or {}
             return {str(k): str(v) for k, v in lab.items()}
     return None
+
+
+def konnectivity(inv: Inventory) -> str | None:
+    """Why the control plane reaches pods through Konnectivity (agent pods in kube-system), or None."""
+    from vizdoctor.knowledge.gke import KONNECTIVITY_AGENT
+
+    for kind in ("Deployment", "DaemonSet", "Pod"):
+        for o in inv.objects.get(kind, []):
+            if o.namespace == "kube-system" and o.name.startswith(KONNECTIVITY_AGENT):
+                return f"{kind} kube-system/{o.name} runs"
+    return None
