@@ -312,6 +312,20 @@ _SPECS: tuple[CheckSpec, ...] = (
         ("Node", "Pod"),
         ("inputs", "aws"),
     ),
+    CheckSpec(
+        "gcp-network-not-read",
+        ("inputs",),
+        ("warning",),
+        "The GKE cluster's firewall can be read",
+        "A Google Cloud API call failed (no credentials, no permission, clients not installed, cluster not "
+        "found), so the control-plane firewall of the GKE cluster is unknown; the paths stay unknown, never "
+        "guessed.",
+        "Use application-default credentials allowed to list clusters and firewalls (read-only), install "
+        "vizdoctor[gcp], or pass --gcp-project / --gcp-location / --cluster-name.",
+        ("check",),
+        ("Node",),
+        ("inputs", "gcp"),
+    ),
     # -- terraform -------------------------------------------------------------------------------------------
     CheckSpec(
         "duplicate-rule-key",
