@@ -99,3 +99,42 @@ def test_http_proxy_says_svc_in_no_proxy_covers_webhooks() -> None:
     e = explain(CASES[10][1])
     assert "`.svc` in NO_PROXY" in e.summary
     assert any("`.svc` in NO_PROXY covers them" in s.text for s in e.steps)
+
+
+LINKERD_CHECK_RUN = """linkerd-webhooks-and-apisvc-tls
+-------------------------------
+√ proxy-injector webhook has valid cert
+√ proxy-injector cert is valid for at least 60 days
+
+linkerd-viz
+-----------
+√ linkerd-viz Namespace exists
+‼ tap API service is running
+    FailedDiscoveryCheck: failing or missing response from https://10.0.1.23:8089/apis/tap.linkerd.io/v1alpha1: Get "https://10.0.1.23:8089/apis/tap.linkerd.io/v1alpha1": dial tcp 10.0.1.23:8089: i/o timeout
+    see https://linkerd.io/2/checks/#l5d-tap-api for hints
+× metrics API is available
+    MissingEndpoints: endpoints for service/metrics-server in "kube-system" have no addresses with port name "https"
+    see https://linkerd.io/2/checks/#l5d-viz-metrics-api for hints
+√ viz extension self-check
+
+Status check results are ×
+"""
+
+
+def test_a_check_run_with_two_failures_gives_two_results(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from vizdoctor.cli import main
+    from vizdoctor.explain_blocks import split_failures
+
+    blocks = split_failures(LINKERD_CHECK_RUN)
+    assert len(blocks) == 2 and blocks[0].startswith("‼ tap API service")
+    first, second = (explain(b) for b in blocks)
+    assert (first.cause, first.port, first.ip) == ("network-blocked", 8089, "10.0.1.23")
+    assert second.cause == "no-ready-endpoints" and second.port is None
+    rc = main(["explain", LINKERD_CHECK_RUN, "-o", "json"])
+    docs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert rc == 0 and [d["cause"] for d in docs] == ["network-blocked", "no-ready-endpoints"]
+    # a single failure stays one pretty-printed document
+    rc = main(["explain", blocks[0], "-o", "json"])
+    assert json.loads(capsys.readouterr().out)["cause"] == "network-blocked"
