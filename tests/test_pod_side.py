@@ -401,3 +401,19 @@ def test_v1beta1_webhook_without_timeout_gets_30_seconds(tmp_path: Path) -> None
     report = run(tmp_path, extra={"old.yaml": old})
     f = titled(by(report, "webhook-timeout"), "ValidatingWebhook validate.example.com")
     assert "timeoutSeconds 30" in f.message
+
+
+def test_text_output_never_shows_an_overlay_path_as_passed(tmp_path: Path) -> None:
+    """The security group admits 8443, the Calico overlay does not: the path line is not √."""
+    import io
+
+    from vizdoctor.render.text import render
+
+    report = run(tmp_path, "calico-vxlan.yaml")
+    out = io.StringIO()
+    render(report, out, color=False)
+    text = out.getvalue()
+    line = next(ln for ln in text.splitlines() if "validate.nginx.ingress.kubernetes.io ->" in ln)
+    assert line.startswith("×"), line
+    assert "but: pod IP on the Calico overlay" in text
+    assert "\npod network and policies\n" in text

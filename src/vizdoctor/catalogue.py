@@ -30,6 +30,7 @@ CATEGORIES: tuple[str, ...] = (
     "inputs",
     "terraform",
     "control-plane paths",
+    "pod network and policies",
     "aggregated APIs",
     "webhooks",
     "linkerd-viz",
@@ -155,7 +156,7 @@ _SPECS: tuple[CheckSpec, ...] = (
     ),
     CheckSpec(
         "pod-network-unreachable",
-        ("control-plane paths",),
+        ("pod network and policies",),
         ("error", "warning"),
         "Webhook pods on EKS have addresses the control plane can route to",
         "On EKS the control plane reaches pods through ENIs in the VPC, so it can dial only VPC addresses. With "
@@ -170,7 +171,7 @@ _SPECS: tuple[CheckSpec, ...] = (
     ),
     CheckSpec(
         "network-policy-blocks-apiserver",
-        ("control-plane paths",),
+        ("pod network and policies",),
         ("error", "warning"),
         "NetworkPolicies admit the kube-apiserver to webhook pods",
         "A NetworkPolicy, CiliumNetworkPolicy or Calico policy isolates a webhook or APIService pod and admits "
@@ -191,7 +192,7 @@ _SPECS: tuple[CheckSpec, ...] = (
     ),
     CheckSpec(
         "kubelet-port-conflict",
-        ("control-plane paths",),
+        ("pod network and policies",),
         ("error", "warning"),
         "No webhook is served on the kubelet's port 10250 on the host network or Fargate",
         "A webhook or APIService pod serves on 10250 with hostNetwork or on Fargate: the kube-apiserver reaches "
@@ -203,7 +204,7 @@ _SPECS: tuple[CheckSpec, ...] = (
     ),
     CheckSpec(
         "mesh-policy-blocks-apiserver",
-        ("control-plane paths",),
+        ("pod network and policies",),
         ("error", "warning"),
         "Mesh policies admit the kube-apiserver to meshed webhook pods",
         "A meshed webhook or APIService pod refuses unauthenticated clients on its port (Linkerd "
@@ -238,7 +239,7 @@ _SPECS: tuple[CheckSpec, ...] = (
     ),
     CheckSpec(
         "control-plane-probe",
-        ("control-plane paths",),
+        ("pod network and policies",),
         ("error", "warning"),
         "The kube-apiserver's own dial to each webhook pod succeeds (check --probe)",
         "Measured with `check --probe`: the kube-apiserver's proxy (GET .../services|pods/https:NAME:PORT/proxy/) "

@@ -124,7 +124,7 @@ def apply(
             )
         elif not bad and not unsure:
             settled.add(key)
-            passed.append(Passed("control-plane paths", f"{key} (measured open: {measured})"))
+            passed.append(Passed("pod network and policies", f"{key} (measured open: {measured})"))
 
     def obsolete(f: Finding) -> bool:
         where = f.extra.get("path")

@@ -102,6 +102,8 @@ def check(ctx: Context) -> list[Finding]:
             )
     if checked and not out:
         ctx.passed.append(
-            Passed("control-plane paths", "NetworkPolicies admit the kube-apiserver to every webhook pod")
+            Passed(
+                "pod network and policies", "NetworkPolicies admit the kube-apiserver to every webhook pod"
+            )
         )
     return out

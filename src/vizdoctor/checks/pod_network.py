@@ -61,5 +61,5 @@ def check(ctx: Context) -> list[Finding]:
                 )
             )
     if not out and pn.overlay:
-        ctx.passed.append(Passed("control-plane paths", f"no webhook pod on the {pn.cni} overlay"))
+        ctx.passed.append(Passed("pod network and policies", f"no webhook pod on the {pn.cni} overlay"))
     return out
