@@ -417,3 +417,10 @@ def test_text_output_never_shows_an_overlay_path_as_passed(tmp_path: Path) -> No
     assert line.startswith("×"), line
     assert "but: pod IP on the Calico overlay" in text
     assert "\npod network and policies\n" in text
+
+
+def test_tap_on_an_overlay_is_not_told_to_use_the_host_network(tmp_path: Path) -> None:
+    report = run(tmp_path, "calico-vxlan.yaml")
+    tap = titled(by(report, "pod-network-unreachable"), TAP)
+    assert tap.fix is not None and tap.fix.manifest is None
+    assert "must be meshed" in tap.hint and "hostNetwork is no option" in tap.hint

@@ -36,12 +36,16 @@ def check(ctx: Context) -> list[Finding]:
                     "The EKS control plane sits outside the cluster's nodes and reaches pods through ENIs in the "
                     "VPC, which can route only VPC addresses, so the call times out (or fails with `Address is not "
                     f"allowed`) whatever the security groups allow ({pn.platform_evidence}).",
-                    "Run the server on the host network, on a port free on the nodes (never 10250), and allow that "
-                    "port from the cluster security group: " + note + ".",
+                    (
+                        "Run the server on the host network, on a port free on the nodes (never 10250), and allow "
+                        "that port from the cluster security group: " + note + "."
+                    )
+                    if values
+                    else f"Move these pods off the overlay: {note}.",
                     severity=severity(path),
                     object=object_ref(path),
                     location=path.target.location,
-                    fix=Fix(manifest=values, note=note),
+                    fix=Fix(manifest=values or None, note=note),
                     extra={"path": describe(path), "cni": pn.cni},
                 )
             )

@@ -34,6 +34,9 @@ APISERVER_REQUEST_TIMEOUT = 30
 WEBHOOK_TIMEOUT_DEFAULT_V1 = 10
 # A port to move a webhook to when it must use the host network (cert-manager's EKS guidance uses 10260)
 FREE_HOST_PORT = 10260
+# Charts whose webhook / APIService pods must run meshed, so they cannot move to the host network
+# (linkerd/linkerd2#11698: tap on EKS with Calico; control-plane-reachability.md §11 `Address is not allowed`)
+NO_HOST_NETWORK_CHARTS = ("linkerd-viz", "linkerd-control-plane")
 
 
 @dataclass(frozen=True)

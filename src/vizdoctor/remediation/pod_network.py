@@ -38,6 +38,11 @@ def host_network_values(target_name: str, service: str) -> tuple[str, str]:
     there (never the kubelet's 10250)."""
     port = cni.FREE_HOST_PORT
     found = chart_path(target_name, service)
+    if found and found[0].chart in cni.NO_HOST_NETWORK_CHARTS:
+        return "", (
+            f"{found[0].chart}'s pods must be meshed, so hostNetwork is no option for them (linkerd/linkerd2#11698): "
+            "give the pods VPC addresses instead (the AWS VPC CNI, with Calico for policy only if you need it)"
+        )
     if found and found[1].host_network_value:
         entry, p = found
         values: dict[str, object] = {}
