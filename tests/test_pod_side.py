@@ -70,9 +70,12 @@ def test_hostnetwork_fix_uses_the_charts_own_values(tmp_path: Path) -> None:
     report = run(tmp_path, "calico-vxlan.yaml", "cert-manager-webhook.yaml")
     # cert-manager's pods already use hostNetwork: they have a VPC address
     assert not [f for f in by(report, "pod-network-unreachable") if "cert-manager" in f.title]
-    viz = titled(by(report, "pod-network-unreachable"), "ValidatingWebhook linkerd-sp-validator.linkerd.io")
-    assert viz.fix is not None and viz.fix.manifest is not None
-    assert "10250" not in viz.fix.manifest.replace("never 10250", "")
+    nginx = titled(
+        by(report, "pod-network-unreachable"), "ValidatingWebhook validate.nginx.ingress.kubernetes.io"
+    )
+    assert nginx.fix is not None and nginx.fix.manifest is not None
+    values = yaml.safe_load(nginx.fix.manifest)
+    assert values == {"controller": {"hostNetwork": True, "admissionWebhooks": {"port": 10260}}}
     from vizdoctor.remediation.pod_network import host_network_values
 
     values, _ = host_network_values("webhook.cert-manager.io", "cert-manager-webhook")
