@@ -427,3 +427,28 @@ def test_tap_on_an_overlay_is_not_told_to_use_the_host_network(tmp_path: Path) -
     tap = titled(by(report, "pod-network-unreachable"), TAP)
     assert tap.fix is not None and tap.fix.manifest is None
     assert "must be meshed" in tap.hint and "hostNetwork is no option" in tap.hint
+
+
+def test_the_vpc_cni_addon_with_enable_network_policy_enforces_policies(tmp_path: Path) -> None:
+    """terraform-aws-eks cluster_addons: vpc-cni configuration_values = jsonencode({enableNetworkPolicy = "true"})."""
+    addon = (
+        "  cluster_addons = {\n"
+        "    vpc-cni = {\n"
+        "      most_recent          = true\n"
+        '      configuration_values = jsonencode({ enableNetworkPolicy = "true" })\n'
+        "    }\n"
+        "  }\n\n"
+        "  node_security_group_additional_rules = {"
+    )
+    root = tmp_path / "in"
+    report = run(tmp_path, "viz-default-deny.yaml")
+    assert titled(by(report, "network-policy-blocks-apiserver"), TAP).severity == "warning"
+    tf = (
+        (root / "terraform" / "main.tf")
+        .read_text()
+        .replace("  node_security_group_additional_rules = {", addon)
+    )
+    (root / "terraform" / "main.tf").write_text(tf)
+    report = scan([str(root)])
+    tap = titled(by(report, "network-policy-blocks-apiserver"), TAP)
+    assert tap.severity == "error" and 'module.eks cluster_addons["vpc-cni"]' in tap.message

@@ -177,6 +177,7 @@ def pod_network(inv: Inventory) -> PodNetwork:
     out = PodNetwork()
     out.platform, out.platform_evidence = _platform(inv)
     out.complete = inv.live is not None and not any(c.kind == "DaemonSet" for c in inv.live.cannot_read)
+    out.enforcers += list(dict.fromkeys(inv.network.policy_enforcers))  # from the Terraform (EKS add-on)
     agents: list[tuple[cni.CniAgent, RawObject]] = []
     for o in _objects(inv, "DaemonSet"):
         agent = _agent(o.doc)
