@@ -126,3 +126,47 @@ def test_with_konnectivity_the_master_firewall_is_not_on_the_path(tmp_path: Path
     tap = [f for f in report.findings if "tap.linkerd.io" in f.title and f.check.startswith("control-plane")]
     assert [f.check for f in tap] == ["control-plane-path-unknown"]
     assert "Konnectivity" in tap[0].message and tap[0].fix is None
+
+
+MODULE_ROOT = """
+module "gke" {
+  source  = "terraform-google-modules/kubernetes-engine/google//modules/private-cluster"
+  version = "~> 44.0"
+
+  project_id             = "example-project"
+  name                   = "viz-private"
+  region                 = "europe-west1"
+  network                = "gke-vpc"
+  subnetwork             = "gke-subnet"
+  ip_range_pods          = "pods"
+  ip_range_services      = "services"
+  enable_private_nodes   = true
+  master_ipv4_cidr_block = "172.16.0.0/28"
+
+  add_master_webhook_firewall_rules = true
+
+  node_pools = [
+    { name = "general", machine_type = "e2-standard-4" },
+  ]
+}
+"""
+
+
+def test_terraform_google_modules_private_cluster_webhook_rules(tmp_path: Path) -> None:
+    """The module's webhook rule admits its firewall_inbound_ports default (8443, 9443, 15017), not 8089."""
+    report = run(tmp_path / "a", MODULE_ROOT)
+    assert status(report, "linkerd-proxy-injector.linkerd.io")[0] == "open"
+    st, why = status(report, "v1alpha1.tap.linkerd.io")
+    assert st == "blocked", why
+    f = next(f for f in report.findings if f.check == "control-plane-unreachable" and "tap" in f.title)
+    assert f.fix is not None and f.fix.terraform is not None
+    assert 'firewall_inbound_ports            = ["8443", "9443", "15017", "8089"]' in f.fix.terraform
+    assert "--target-tags gke-viz-private --allow tcp:8089" in (f.fix.aws_cli or "")
+    # without the switch, only GKE's own 443/10250 rule
+    report = run(tmp_path / "b", MODULE_ROOT.replace("add_master_webhook_firewall_rules = true", ""))
+    assert status(report, "linkerd-proxy-injector.linkerd.io")[0] == "blocked"
+    # public nodes: GKE creates no master rule, the inputs cannot decide
+    report = run(
+        tmp_path / "c", MODULE_ROOT.replace("enable_private_nodes   = true", "enable_private_nodes   = false")
+    )
+    assert status(report, "v1alpha1.tap.linkerd.io")[0] == "unknown"

@@ -12,6 +12,8 @@ control-plane-reachability.md §6. Konnectivity: on clusters whose control plane
 
 from __future__ import annotations
 
+import re
+
 MASTER_RULE_PORTS = (443, 10250)
 MASTER_RULE = "gke-{cluster}-<hash>-master"
 NODE_TAG = "gke-{cluster}-<hash>-node"  # the tag GKE puts on every node of the cluster
@@ -21,3 +23,11 @@ KONNECTIVITY_AGENT = "konnectivity-agent"
 CLUSTER_RESOURCE = "google_container_cluster"
 NODE_POOL_RESOURCE = "google_container_node_pool"
 FIREWALL_RESOURCE = "google_compute_firewall"
+
+# terraform-google-modules/terraform-google-kubernetes-engine (v44.2.0; control-plane-reachability.md §6.1)
+MODULE_SOURCE = re.compile(
+    r"terraform-google-modules/kubernetes-engine/google|terraform-google-kubernetes-engine"
+)
+MODULE_PRIVATE = re.compile(r"//modules/(?:beta-)?private-cluster")
+MODULE_WEBHOOK_SWITCHES = ("add_master_webhook_firewall_rules", "add_cluster_firewall_rules")
+MODULE_DEFAULT_INBOUND_PORTS = ("8443", "9443", "15017")

@@ -88,8 +88,33 @@ def firewall_cli(cluster: Cluster, rules: list[RuleSpec]) -> str:
     )
 
 
+def module_hcl(cluster: Cluster, rules: list[RuleSpec]) -> str:
+    """terraform-google-modules/kubernetes-engine: its own webhook firewall rule, with the port added."""
+    t = cluster.fix
+    ports = t.node_group_ref + "".join(f', "{p}"' for p in _ports(rules) if f'"{p}"' not in t.node_group_ref)
+    return "\n".join(
+        [
+            f'module "{t.module}" {{',
+            "  # ...",
+            "  add_master_webhook_firewall_rules = true",
+            f"  firewall_inbound_ports            = [{ports}]",
+            "}",
+        ]
+    )
+
+
 def gke_fix(cluster: Cluster, rules: list[RuleSpec]) -> Fix:
     from vizdoctor.findings import Fix
+
+    if cluster.fix.style == "module":
+        where = cluster.fix.where or cluster.location
+        return Fix(
+            module_hcl(cluster, rules),
+            firewall_cli(cluster, rules),
+            where,
+            f'set in module "{cluster.fix.module}", then terraform apply (it creates gke-<name>-webhooks from the '
+            "control-plane range to the module's node tag)",
+        )
 
     note = (
         "add next to your other google_compute_firewall rules, then terraform apply; GKE's own -master rule "

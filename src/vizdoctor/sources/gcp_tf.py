@@ -133,13 +133,239 @@ def _placement(
     return Placement(pname, keys, location=ploc)
 
 
+def _firewall_rules(
+    firewalls: list[tuple[Any, str, dict[str, Any], Scope]],
+    address: str,
+    label: str,
+    master: Any,
+    master_refs: list[str],
+    master_key: str,
+    node_key: str,
+    all_key: str,
+) -> tuple[list[IngressRule], list[str]]:
+    """The allow rules of every google_compute_firewall, as seen from one cluster; and the deny rules' names."""
+    out: list[IngressRule] = []
+    deny_notes: list[str] = []
+    for ff, fname, fb, fscope in firewalls:
+        faddr = f"{fscope.prefix}{gke.FIREWALL_RESOURCE}.{fname}"
+        floc = Location(ff.path, _block_line(ff, gke.FIREWALL_RESOURCE, fname))
+        direction = evaluate(fb.get("direction", gke.FIREWALL_DEFAULT_DIRECTION), fscope)
+        if direction != "INGRESS" or evaluate(fb.get("disabled"), fscope) is True:
+            continue
+        if fb.get("deny"):
+            deny_notes.append(faddr)
+            continue
+        targets: list[str] = []
+        tags = _strings(evaluate(fb.get("target_tags"), fscope))
+        sas = _strings(evaluate(fb.get("target_service_accounts"), fscope))
+        if tags is None or sas is None:
+            targets.append(f"{UNRESOLVED}{faddr}'s targets are not resolved")
+        else:
+            for t in tags:
+                pattern = gke.NODE_TAG_PATTERN.format(cluster=re.escape(label))
+                targets.append(node_key if re.match(pattern, t) else f"tag:{t}")
+            targets += [f"sa:{s}" for s in sas]
+            if not tags and not sas:
+                targets.append(all_key)
+        ranges_raw = evaluate(fb.get("source_ranges"), fscope)
+        ranges = _strings(ranges_raw)
+        src_ref = _text(ranges_raw) if isinstance(ranges_raw, Ref | Unknown) else ""
+        if any(ref in src_ref for ref in master_refs) or (
+            isinstance(ranges_raw, list) and any(ref in _text(r) for r in ranges_raw for ref in master_refs)
+        ):
+            peer = Peer("group", master_key)
+        elif ranges is None:
+            peer = Peer("unknown", f"source_ranges of {faddr} are not resolved")
+        elif isinstance(master, str) and is_known(master):
+            peer = (
+                Peer("group", master_key)
+                if _holds(ranges, master)
+                else Peer("group", f"source ranges {', '.join(ranges) or 'none'}")
+            )
+        else:
+            peer = Peer("unknown", f"the control-plane range of {address} is not resolved")
+        for allow in fb.get("allow") or []:
+            if not isinstance(allow, dict):
+                continue
+            for proto, lo, hi, why in _ports(allow, fscope):
+                for target in targets:
+                    out.append(IngressRule(target, proto, lo, hi, peer, faddr, location=floc, unresolved=why))
+    return out, deny_notes
+
+
+def _module_cluster(
+    f: Any,
+    mname: str,
+    block: dict[str, Any],
+    scope: Scope,
+    firewalls: list[tuple[Any, str, dict[str, Any], Scope]],
+) -> Cluster:
+    """terraform-google-modules/kubernetes-engine: its private-cluster modules (control-plane-reachability.md
+    §6.1, v44): every node pool is tagged `gke-<name>` (and `gke-<name>-<pool>`, plus node_pools_tags), and
+    add_master_webhook_firewall_rules / add_cluster_firewall_rules create `gke-<name>-webhooks` admitting
+    firewall_inbound_ports (default 8443, 9443, 15017) from the control-plane range to `gke-<name>`."""
+    address = f"{scope.prefix}module.{mname}"
+    loc = Location(f.path, _module_line(f, mname))
+    source = str(block.get("source", ""))
+    cname = evaluate(block.get("name"), scope)
+    label = cname if isinstance(cname, str) and is_known(cname) else mname
+    fix = FixTarget("module", module=mname, rule_resource=gke.FIREWALL_RESOURCE, where=loc)
+    private = evaluate(block.get("enable_private_nodes"), scope)
+    if not gke.MODULE_PRIVATE.search(source) or private is not True:
+        why = (
+            "the module's nodes are not private (enable_private_nodes is not true): GKE creates no control-plane "
+            "firewall rule for them"
+            if private is False or private is None
+            else f"enable_private_nodes is not resolved ({private})"
+        )
+        return Cluster(
+            address, "GKE cluster (module, not private)", [], fix, loc, why_unknown=why, aliases=[label]
+        )
+    master = evaluate(block.get("master_ipv4_cidr_block"), scope)
+    master_key, node_key, all_key = f"gke:{address}:master", f"gke:{address}:node", f"gke:{address}:all"
+    module_tag = f"gke-{label}"
+    groups = {
+        node_key: SecurityGroup(
+            node_key, f"GKE's node tag {gke.NODE_TAG.format(cluster=label)}", location=loc
+        ),
+        all_key: SecurityGroup(all_key, f"every instance of the network of {address}", location=loc),
+        master_key: SecurityGroup(master_key, f"the control-plane range of {address}"),
+        f"tag:{module_tag}": SecurityGroup(
+            f"tag:{module_tag}", f"network tag {module_tag} (the module's node tag)"
+        ),
+    }
+    rules = [
+        IngressRule(
+            node_key,
+            "tcp",
+            port,
+            port,
+            Peer("group", master_key),
+            gke.MASTER_RULE.format(cluster=label),
+            "created by GKE for private clusters",
+            default=True,
+            location=loc,
+        )
+        for port in gke.MASTER_RULE_PORTS
+    ]
+    webhook_rules = any(evaluate(block.get(a), scope) is True for a in gke.MODULE_WEBHOOK_SWITCHES)
+    ports_raw = (
+        evaluate(block.get("firewall_inbound_ports"), scope)
+        if "firewall_inbound_ports" in block
+        else list(gke.MODULE_DEFAULT_INBOUND_PORTS)
+    )
+    ports = _strings(ports_raw)
+    if webhook_rules:
+        name = f"{address} gke-{label}-webhooks"
+        if ports is None:
+            rules.append(
+                IngressRule(
+                    f"tag:{module_tag}",
+                    "tcp",
+                    None,
+                    None,
+                    Peer("group", master_key),
+                    name,
+                    unresolved="firewall_inbound_ports is not resolved",
+                    location=loc,
+                )
+            )
+        for p in ports or []:
+            lo, _, hi = p.partition("-")
+            if lo.isdigit():
+                rules.append(
+                    IngressRule(
+                        f"tag:{module_tag}",
+                        "tcp",
+                        int(lo),
+                        int(hi or lo),
+                        Peer("group", master_key),
+                        name,
+                        default=True,
+                        location=loc,
+                    )
+                )
+    pools_raw = (
+        evaluate(block.get("node_pools"), scope) if "node_pools" in block else [{"name": "default-node-pool"}]
+    )
+    pool_tags = evaluate(block.get("node_pools_tags"), scope) if "node_pools_tags" in block else {}
+    placements: list[Placement] = []
+    if not isinstance(pools_raw, list) or not isinstance(pool_tags, dict):
+        placements.append(
+            Placement(
+                f"{address} node pools",
+                [node_key, all_key, f"{UNRESOLVED}node_pools of {address} are not resolved"],
+                location=loc,
+            )
+        )
+    else:
+        for pool in pools_raw:
+            pname = str(pool.get("name")) if isinstance(pool, dict) else "?"
+            extra = _strings(pool_tags.get("all")) or []
+            extra += _strings(pool_tags.get(pname)) or []
+            keys = [
+                node_key,
+                all_key,
+                f"tag:{module_tag}",
+                f"tag:{module_tag}-{pname}",
+                *(f"tag:{t}" for t in extra),
+            ]
+            placements.append(Placement(f"{address} node pool {pname}", keys, location=loc))
+    more, denies = _firewall_rules(
+        firewalls,
+        address,
+        label,
+        master,
+        [f"module.{mname}.", "master_ipv4_cidr_block"],
+        master_key,
+        node_key,
+        all_key,
+    )
+    rules += more
+    for placed in placements:
+        for key in placed.groups:
+            if key.startswith("tag:") and key not in groups:
+                groups[key] = SecurityGroup(key, f"network tag {key[4:]}")
+    if denies:
+        for g in groups.values():
+            g.complete = False
+            g.why_incomplete = (
+                f"deny rules ({', '.join(denies)}) are not ordered against allow rules by vizdoctor"
+            )
+    fix.node_group_ref = ", ".join(f'"{p}"' for p in (ports or list(gke.MODULE_DEFAULT_INBOUND_PORTS)))
+    fix.node_group_id = module_tag
+    fix.source_group_id = master if isinstance(master, str) and is_known(master) else "<master CIDR>"
+    scenario = Scenario(
+        f"{address} (private, terraform-google-modules)", [master_key], placements, rules, groups
+    )
+    return Cluster(
+        address, "GKE private cluster (terraform-google-modules)", [scenario], fix, loc, aliases=[label]
+    )
+
+
+def _module_line(f: Any, name: str) -> int | None:
+    text = str(f.text)
+    m = re.search(rf'^\s*module\s+"?{re.escape(name)}"?\s*\{{', text, re.MULTILINE)
+    return text.count("\n", 0, m.start() + len(m.group()) - len(m.group().lstrip())) + 1 if m else None
+
+
 def gke_clusters(insts: list[Any], model: NetworkModel) -> None:
     """Add a Cluster per private google_container_cluster in these Terraform instances."""
     files = [(f, inst.scope) for inst in insts for f in inst.d.files]
     clusters = _resources(files, gke.CLUSTER_RESOURCE)
-    if not clusters:
+    modules = [
+        (f, n, b, sc)
+        for f, sc in files
+        for entry in f.body.get("module", []) or []
+        if isinstance(entry, dict)
+        for n, b in entry.items()
+        if isinstance(b, dict) and gke.MODULE_SOURCE.search(str(b.get("source", "")))
+    ]
+    if not clusters and not modules:
         return
     firewalls = _resources(files, gke.FIREWALL_RESOURCE)
+    for mf, mname, mblock, mscope in modules:
+        model.clusters.append(_module_cluster(mf, mname, mblock, mscope, firewalls))
     pools = _resources(files, gke.NODE_POOL_RESOURCE)
     for f, name, block, scope in clusters:
         address = f"{scope.prefix}{gke.CLUSTER_RESOURCE}.{name}"
@@ -217,53 +443,10 @@ def gke_clusters(insts: list[Any], model: NetworkModel) -> None:
                     paddr, _first(pblock.get("node_config")), pscope, ploc, [node_key, all_key], wanted_sas
                 )
             )
-        deny_notes: list[str] = []
-        for ff, fname, fb, fscope in firewalls:
-            faddr = f"{fscope.prefix}{gke.FIREWALL_RESOURCE}.{fname}"
-            floc = Location(ff.path, _block_line(ff, gke.FIREWALL_RESOURCE, fname))
-            direction = evaluate(fb.get("direction", gke.FIREWALL_DEFAULT_DIRECTION), fscope)
-            if direction != "INGRESS" or evaluate(fb.get("disabled"), fscope) is True:
-                continue
-            if fb.get("deny"):
-                deny_notes.append(faddr)
-                continue
-            targets: list[str] = []
-            tags = _strings(evaluate(fb.get("target_tags"), fscope))
-            sas = _strings(evaluate(fb.get("target_service_accounts"), fscope))
-            if tags is None or sas is None:
-                targets.append(f"{UNRESOLVED}{faddr}'s targets are not resolved")
-            else:
-                for t in tags:
-                    pattern = gke.NODE_TAG_PATTERN.format(cluster=re.escape(label))
-                    targets.append(node_key if re.match(pattern, t) else f"tag:{t}")
-                targets += [f"sa:{s}" for s in sas]
-                if not tags and not sas:
-                    targets.append(all_key)
-            ranges_raw = evaluate(fb.get("source_ranges"), fscope)
-            ranges = _strings(ranges_raw)
-            src_ref = _text(ranges_raw) if isinstance(ranges_raw, Ref | Unknown) else ""
-            if master_ref in src_ref or (
-                isinstance(ranges_raw, list) and any(master_ref in _text(r) for r in ranges_raw)
-            ):
-                peer = Peer("group", master_key)
-            elif ranges is None:
-                peer = Peer("unknown", f"source_ranges of {faddr} are not resolved")
-            elif isinstance(master, str) and is_known(master):
-                peer = (
-                    Peer("group", master_key)
-                    if _holds(ranges, master)
-                    else Peer("group", f"source ranges {', '.join(ranges) or 'none'}")
-                )
-            else:
-                peer = Peer("unknown", f"the control-plane range of {address} is not resolved")
-            for allow in fb.get("allow") or []:
-                if not isinstance(allow, dict):
-                    continue
-                for proto, lo, hi, why in _ports(allow, fscope):
-                    for target in targets:
-                        rules.append(
-                            IngressRule(target, proto, lo, hi, peer, faddr, location=floc, unresolved=why)
-                        )
+        more, deny_notes = _firewall_rules(
+            firewalls, address, label, master, [master_ref], master_key, node_key, all_key
+        )
+        rules += more
         for p in placements:
             for key in p.groups:
                 if key.startswith(("tag:", "sa:")) and key not in groups:
