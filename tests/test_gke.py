@@ -170,3 +170,31 @@ def test_terraform_google_modules_private_cluster_webhook_rules(tmp_path: Path) 
         tmp_path / "c", MODULE_ROOT.replace("enable_private_nodes   = true", "enable_private_nodes   = false")
     )
     assert status(report, "v1alpha1.tap.linkerd.io")[0] == "unknown"
+
+
+def test_gke_dataplane_v2_enforces_a_default_deny_policy(tmp_path: Path) -> None:
+    deny = (ROOT / "tests" / "fixtures" / "pod_side" / "viz-default-deny.yaml").read_text()
+    tf = (GKE / "main.tf").read_text()
+    shutil.copytree(SEED, tmp_path / "a" / "manifests")
+    (tmp_path / "a" / "manifests" / "deny.yaml").write_text(deny)
+    (tmp_path / "a" / "terraform").mkdir()
+    (tmp_path / "a" / "terraform" / "main.tf").write_text(tf)
+    report = scan([str(tmp_path / "a")])
+    [unknown] = [
+        f for f in report.findings if f.check == "network-policy-blocks-apiserver" and "tap." in f.title
+    ]
+    assert unknown.severity == "warning" and "control-plane range" in unknown.message  # GKE's source named
+    (tmp_path / "a" / "terraform" / "main.tf").write_text(
+        tf.replace(
+            "  remove_default_node_pool = true",
+            '  datapath_provider        = "ADVANCED_DATAPATH"\n  remove_default_node_pool = true',
+        )
+    )
+    report = scan([str(tmp_path / "a")])
+    [blocked] = [
+        f for f in report.findings if f.check == "network-policy-blocks-apiserver" and "tap." in f.title
+    ]
+    assert blocked.severity == "error" and "GKE Dataplane V2" in blocked.message
+    assert "master_ipv4_cidr_block" in (blocked.fix.manifest if blocked.fix else "")
+    # GKE is not EKS: no overlay finding however the pods are addressed
+    assert not [f for f in report.findings if f.check == "pod-network-unreachable"]

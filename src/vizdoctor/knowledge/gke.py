@@ -31,3 +31,6 @@ MODULE_SOURCE = re.compile(
 MODULE_PRIVATE = re.compile(r"//modules/(?:beta-)?private-cluster")
 MODULE_WEBHOOK_SWITCHES = ("add_master_webhook_firewall_rules", "add_cluster_firewall_rules")
 MODULE_DEFAULT_INBOUND_PORTS = ("8443", "9443", "15017")
+# NetworkPolicy enforcement on GKE: Dataplane V2 (datapath_provider ADVANCED_DATAPATH, `anetd`), or
+# network_policy { enabled = true } (Calico) (terraform-provider-google google_container_cluster)
+DATAPATH_V2 = "ADVANCED_DATAPATH"

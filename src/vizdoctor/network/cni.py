@@ -97,7 +97,10 @@ def _platform(inv: Inventory) -> tuple[Platform | None, str]:
             ):
                 return "kubeadm", f"the kube-apiserver runs as pod kube-system/{meta.get('name')} on a node"
     if inv.network.clusters:
-        return "eks", f"the Terraform inputs create EKS cluster {inv.network.clusters[0].name}"
+        first = inv.network.clusters[0]
+        if first.kind.startswith("GKE"):
+            return "gke", f"the inputs describe GKE cluster {first.name}"
+        return "eks", f"the inputs describe EKS cluster {first.name}"
     return None, "no EKS or GKE cluster and no live nodes in the inputs"
 
 

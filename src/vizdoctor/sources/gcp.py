@@ -230,4 +230,9 @@ def read_gke_network(
         out.errors.append(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
         return out
     out.model.clusters.append(build_cluster(cluster, firewalls, out.project))
+    datapath = str(getattr(cluster.network_config, "datapath_provider", "") or "")
+    if gke.DATAPATH_V2 in datapath or datapath == "2":  # the enum's name, or its number over REST
+        out.model.policy_enforcers.append(f"GKE Dataplane V2 (cluster {cluster.name})")
+    elif cluster.network_policy and cluster.network_policy.enabled:
+        out.model.policy_enforcers.append(f"GKE network policy enforcement (cluster {cluster.name})")
     return out

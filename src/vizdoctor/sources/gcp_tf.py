@@ -388,6 +388,15 @@ def gke_clusters(insts: list[Any], model: NetworkModel) -> None:
                 )
             )
             continue
+        policy = _first(block.get("network_policy"))
+        if evaluate(block.get("datapath_provider"), scope) == gke.DATAPATH_V2:
+            model.policy_enforcers.append(
+                f"GKE Dataplane V2 ({address} datapath_provider = {gke.DATAPATH_V2})"
+            )
+        elif policy and evaluate(policy.get("enabled"), scope) is True:
+            model.policy_enforcers.append(
+                f"GKE network policy enforcement ({address} network_policy.enabled)"
+            )
         master = evaluate(private.get("master_ipv4_cidr_block"), scope)
         master_ref = f"{gke.CLUSTER_RESOURCE}.{name}.private_cluster_config[0].master_ipv4_cidr_block"
         master_key = f"gke:{address}:master"
