@@ -264,3 +264,16 @@ def test_probe_classification() -> None:
     assert classify(503, b"upstream says no")[0] == "open"  # the backend's own 503
     assert classify(401, b"Unauthorized")[0] == "open"
     assert classify(404, status(404, 'services "tap" not found'))[0] == "no-answer"
+
+
+def test_the_probe_role_grants_only_get_on_the_proxy_subresources() -> None:
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "live.md").read_text()
+    docs = list(yaml.safe_load_all(text.split("```yaml", 1)[1].split("```", 1)[0]))
+    roles = {d["metadata"]["name"]: d["rules"] for d in docs if d and d["kind"] == "ClusterRole"}
+    assert roles["vizdoctor-probe"] == [
+        {"apiGroups": [""], "resources": ["services/proxy", "pods/proxy"], "verbs": ["get"]}
+    ]
+    assert not any(
+        "proxy" in r for rules in (roles["vizdoctor-read"],) for rule in rules for r in rule["resources"]
+    )
