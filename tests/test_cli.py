@@ -64,8 +64,12 @@ def test_seed_example_json_schema() -> None:
     assert finding["severity"] == "error"
     assert finding["object"] == {"kind": "APIService", "namespace": None, "name": "v1alpha1.tap.linkerd.io"}
     assert "8089" in finding["fix"]["terraform"] and "FromPort=8089" in finding["fix"]["aws_cli"]
-    # the tap path, plus the seed's Ingress: Origin kept, snippet refused by ingress-nginx v1.15, no auth
-    assert doc["summary"] == {"error": 4, "warning": 1, "info": 1}
+    # the tap path, plus the seed's Ingress: Origin kept, snippet refused by ingress-nginx v1.15, no auth;
+    # warnings: the dashboard's, and Vault's injector webhook waiting 30 s (webhook-timeout)
+    assert doc["summary"] == {"error": 4, "warning": 2, "info": 1}
+    assert [f["title"] for f in doc["findings"] if f["check"] == "webhook-timeout"] == [
+        "MutatingWebhook vault.hashicorp.com waits 30s"
+    ]
     assert sorted(f["check"] for f in doc["findings"]) == [
         "control-plane-unreachable",
         "dashboard-no-tls",
@@ -73,6 +77,7 @@ def test_seed_example_json_schema() -> None:
         "dashboard-snippet-disallowed",
         "dashboard-unauthenticated",
         "ingress-nginx-retired",
+        "webhook-timeout",
     ]
     assert doc["path_summary"] == {"open": 6, "blocked": 1, "unknown": 0}
 

@@ -68,7 +68,7 @@ CASES: list[Case] = [
     Case('Cannot connect to Linkerd Viz: namespaces is forbidden: User "XXXX" cannot list resource "namespaces" in API group "" at the cluster scope', "rbac-forbidden", None, "securing-linkerd-tap docs"),
     Case("HTTP error, status Code [403] (unexpected API response)", "rbac-forbidden", None, "linkerd/linkerd2#8613, #11394", status=403),
     Case("missing authorization, visit https://linkerd.io/tap-rbac to remedy", "rbac-forbidden", None, "viz/tap/pkg/reader.go TapRbacURL", obj=TAP),
-    Case("Error during WebSocket handshake: Unexpected response code: 400", "unknown", None, "linkerd/linkerd2#2143 (upgrade not passed: no cause id fits)", status=400),
+    Case("Error during WebSocket handshake: Unexpected response code: 400", "dashboard-websocket-not-proxied", None, "linkerd/linkerd2#2143 (upgrade not passed)", status=400),
     # --- control-plane-reachability.md §7, §9, §11.1 ---
     Case('failed calling webhook "validate.nginx.ingress.kubernetes.io": Post "https://ingress-ingress-nginx-controller-admission.kube-system.svc:443/networking/v1/ingresses?timeout=10s": dial tcp 10.1.103.106:8443: i/o timeout', "network-blocked", 8443, "terraform-aws-eks#1748", ip="10.1.103.106", obj="ValidatingWebhook validate.nginx.ingress.kubernetes.io"),
     Case('Post "https://aws-load-balancer-webhook-service.kube-system.svc:443/mutate-elbv2-k8s-aws-v1beta1-targetgroupbinding?timeout=10s": dial tcp 10.0.202.48:9443: i/o timeout', "network-blocked", 9443, "terraform-aws-eks PR #2270", ip="10.0.202.48", obj="Service kube-system/aws-load-balancer-webhook-service"),
@@ -177,6 +177,9 @@ def test_cause_ids_are_exactly_the_stable_set() -> None:
         "service-port-mismatch", "tls-untrusted", "tls-expired", "address-not-allowed", "http-proxy",
         "connection-reset", "rbac-forbidden", "dns", "apiservice-unavailable", "dashboard-host-rejected",
         "dashboard-origin-rejected", "unknown",
+        # the pod side (issue 14)
+        "webhook-timeout", "kubelet-port-conflict", "tls-client-rejected", "webhook-protocol-error",
+        "tunnel-unavailable", "dashboard-websocket-not-proxied", "pod-cannot-reach-apiserver",
     }  # fmt: skip
     assert {row.cause for row in PATTERNS} == set(CAUSES) - {"unknown"}
 

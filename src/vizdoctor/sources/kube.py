@@ -167,6 +167,37 @@ def exposure_kinds() -> tuple[KindSpec, ...]:
     return tuple(out)
 
 
+def _custom(kind: str, group: str, version: str, plural: str) -> KindSpec:
+    params = (("group", group), ("version", version), ("plural", plural))
+    return KindSpec(
+        kind, group, version, plural, "CustomObjectsApi", "list_cluster_custom_object", params, optional=True
+    )
+
+
+# What decides whether a policy or the pod network stands between the control plane and a webhook pod
+# (checks network_policy, mesh_policy, pod_network). Custom resources are optional: no CRD, none of them.
+NETWORK_KINDS: tuple[KindSpec, ...] = (
+    KindSpec(
+        "NetworkPolicy",
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        "NetworkingV1Api",
+        "list_network_policy_for_all_namespaces",
+    ),
+    _custom("CiliumNetworkPolicy", "cilium.io", "v2", "ciliumnetworkpolicies"),
+    _custom("CiliumClusterwideNetworkPolicy", "cilium.io", "v2", "ciliumclusterwidenetworkpolicies"),
+    _custom("NetworkPolicy", "crd.projectcalico.org", "v1", "networkpolicies"),
+    _custom("GlobalNetworkPolicy", "crd.projectcalico.org", "v1", "globalnetworkpolicies"),
+    _custom("Installation", "operator.tigera.io", "v1", "installations"),
+    _custom("Server", "policy.linkerd.io", "v1beta1", "servers"),
+    _custom("ServerAuthorization", "policy.linkerd.io", "v1beta1", "serverauthorizations"),
+    _custom("AuthorizationPolicy", "policy.linkerd.io", "v1alpha1", "authorizationpolicies"),
+    _custom("NetworkAuthentication", "policy.linkerd.io", "v1alpha1", "networkauthentications"),
+    _custom("PeerAuthentication", "security.istio.io", "v1beta1", "peerauthentications"),
+)
+
+
 @dataclass
 class KubeOptions:
     kubeconfig: str | None = None
@@ -532,6 +563,7 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
             ]
         live.objects[spec.kind] = items
     _read_exposure(reader, live, opts)
+    _read_optional(reader, live, opts, NETWORK_KINDS)
     if not reader.read_any:
         first = live.cannot_read[0] if live.cannot_read else None
         why = f" ({first.status or ''} {first.message})".replace("( ", "(") if first else ""
@@ -552,7 +584,8 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
 
     inv = Inventory(live=live)
     loc = Location(f"cluster:{context}")
-    for kind in dict.fromkeys([*(k.kind for k in KINDS), *(k.kind for k in exposure_kinds()), "ConfigMap"]):
+    kinds = [*(k.kind for k in KINDS), *(k.kind for k in exposure_kinds()), *(k.kind for k in NETWORK_KINDS)]
+    for kind in dict.fromkeys([*kinds, "ConfigMap"]):
         for item in live.objects.get(kind, []):
             manifests.add_document(item, loc, inv, "default")
     return inv
@@ -598,6 +631,37 @@ def _read_exposure(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
             note(CONFIGMAP, exc.status, f"in namespace {ns}: {_status_message(exc)}")
         except (TimeoutError, ConnectionError, ValueError) as exc:
             note(CONFIGMAP, None, f"in namespace {ns}: {exc}")
+
+
+def _read_optional(reader: _Reader, live: LiveState, opts: KubeOptions, kinds: tuple[KindSpec, ...]) -> None:
+    """Kinds some checks need beyond the paths' own; a missing CRD means none of that kind."""
+    from kubernetes import client
+
+    for spec in kinds:
+        try:
+            items = reader.list_kind(spec)
+        except _Deadline:
+            live.cannot_read.append(
+                CannotRead(
+                    spec.kind,
+                    spec.group,
+                    spec.resource,
+                    None,
+                    f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)",
+                )
+            )
+            return
+        except client.ApiException as exc:
+            if spec.optional and exc.status == 404:
+                continue
+            live.cannot_read.append(
+                CannotRead(spec.kind, spec.group, spec.resource, exc.status, _status_message(exc))
+            )
+            continue
+        except (TimeoutError, ConnectionError, ValueError) as exc:
+            live.cannot_read.append(CannotRead(spec.kind, spec.group, spec.resource, None, str(exc)))
+            continue
+        live.objects.setdefault(spec.kind, []).extend(items)
 
 
 def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:

@@ -1705,6 +1705,11 @@ def _load_instances(insts: list[Instance], model: NetworkModel) -> None:
     for inst in insts:
         for f in inst.d.files:
             raw_eks_clusters(f, inst.scope, model, insts)
+    from vizdoctor.sources.gcp_tf import gke_clusters  # GKE private clusters and their firewall rules
+    from vizdoctor.sources.tf_addons import eks_addon_enforcers  # the VPC CNI's enableNetworkPolicy
+
+    gke_clusters(insts, model)
+    eks_addon_enforcers(insts, model)
     if any(
         True
         for i in insts
