@@ -6,10 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vizdoctor.prober import ProbeOptions, run_probe
-from vizdoctor.prober.render import render_json, render_text
-from vizdoctor.prober.transport import parse_header, parse_resolve
-
 
 def _positive(value: str) -> float:
     try:
@@ -92,6 +88,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vizdoctor.prober import ProbeOptions, run_probe
+    from vizdoctor.prober.render import render_json, render_text
+    from vizdoctor.prober.transport import parse_header, parse_resolve
+
     opts = ProbeOptions(
         url=args.url,
         resource=args.resource,

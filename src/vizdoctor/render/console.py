@@ -12,7 +12,9 @@ def make_console(out: IO[str] | None, color: bool | None) -> Console:
     return Console(
         file=out,
         highlight=False,
-        no_color=color is False,
+        # None lets rich read NO_COLOR (https://no-color.org); passing False here would override NO_COLOR
+        # on a terminal. An explicit --color always wins over the environment, as no-color.org allows.
+        no_color={True: False, False: True, None: None}[color],
         force_terminal=color or None,
         soft_wrap=True,
         emoji=False,
