@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, ROOT
 
+from conftest import EXAMPLE, ROOT
 from vizdoctor.config import discover, load
 from vizdoctor.errors import UsageError
 
@@ -79,9 +79,15 @@ def test_config_settings_and_severity_override(seed: Path, tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("checks:\n  disable: [no-such-check]\n", "elsewhere.yaml:2: checks.disable: no check 'no-such-check'"),
+        (
+            "checks:\n  disable: [no-such-check]\n",
+            "elsewhere.yaml:2: checks.disable: no check 'no-such-check'",
+        ),
         ("namespace: a\nfail_on: warning\n", "elsewhere.yaml:2: unknown key 'fail_on'"),
-        ("severity:\n  dashboard-no-tls: fatal\n", "elsewhere.yaml:2: severity.dashboard-no-tls: 'fatal' is not"),
+        (
+            "severity:\n  dashboard-no-tls: fatal\n",
+            "elsewhere.yaml:2: severity.dashboard-no-tls: 'fatal' is not",
+        ),
         ("checks: [a]\n", "elsewhere.yaml:1: checks: expected a mapping"),
         ("a: [\n", "elsewhere.yaml:2: not valid YAML"),
     ],
@@ -98,7 +104,9 @@ def test_bad_config_is_one_line_with_file_and_line(tmp_path: Path, text: str, me
 
 
 def test_skip_check_and_check_on_the_command_line() -> None:
-    code, doc = scan_json(str(EXAMPLE), "--skip-check", "control-plane-unreachable", "--skip-check", "dashboard-origin-rejected")
+    code, doc = scan_json(
+        str(EXAMPLE), "--skip-check", "control-plane-unreachable", "--skip-check", "dashboard-origin-rejected"
+    )
     assert "control-plane-unreachable" not in checks(doc) and "dashboard-origin-rejected" not in checks(doc)
     assert {"control-plane-unreachable", "dashboard-origin-rejected"} <= set(checks(doc, "suppressed"))
     code, doc = scan_json(str(EXAMPLE), "--check", "dashboard-no-tls")
@@ -128,10 +136,16 @@ def test_annotation_suppresses_with_its_reason(seed: Path) -> None:
 
 def test_annotation_with_an_unknown_id_is_reported_not_ignored(seed: Path) -> None:
     ing = seed / "seed" / "manifests" / "dashboard-ingress.yaml"
-    ing.write_text(ing.read_text().replace("  annotations:\n", "  annotations:\n    vizdoctor.io/ignore: dashbord-no-tls\n", 1))
+    ing.write_text(
+        ing.read_text().replace(
+            "  annotations:\n", "  annotations:\n    vizdoctor.io/ignore: dashbord-no-tls\n", 1
+        )
+    )
     _, doc = scan_json(str(seed / "seed"))
     assert "dashboard-no-tls" in checks(doc)
-    bad = [f for f in doc["findings"] if f["check"] == "input-unreadable" and "dashbord-no-tls" in f["message"]]
+    bad = [
+        f for f in doc["findings"] if f["check"] == "input-unreadable" and "dashbord-no-tls" in f["message"]
+    ]
     assert bad and bad[0]["location"].endswith("dashboard-ingress.yaml:2")
 
 
@@ -153,8 +167,12 @@ def test_terraform_comment_suppresses_the_block_it_is_on(seed: Path) -> None:
     # the same comment on another block does nothing
     main.write_text(
         main.read_text()
-        .replace("# vizdoctor:ignore=control-plane-unreachable tap is reached through konnectivity here\n", "")
-        .replace('module "vpc" {', 'module "vpc" {\n  # vizdoctor:ignore=control-plane-unreachable wrong block', 1)
+        .replace(
+            "# vizdoctor:ignore=control-plane-unreachable tap is reached through konnectivity here\n", ""
+        )
+        .replace(
+            'module "vpc" {', 'module "vpc" {\n  # vizdoctor:ignore=control-plane-unreachable wrong block', 1
+        )
     )
     _, doc = scan_json(str(seed / "seed"))
     assert "control-plane-unreachable" in checks(doc)

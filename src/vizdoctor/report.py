@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -164,14 +163,19 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (order[f.severity], f.category, f.title))
 
 
+def source_root() -> Path:
+    """The repository the scan runs in (the nearest folder upward holding .git), else the working
+    directory: what SARIF's %SRCROOT% and the fingerprints are relative to."""
+    cwd = Path.cwd().resolve()
+    return next((d for d in (cwd, *cwd.parents) if (d / ".git").exists()), cwd)
+
+
 def rel_path(path: str) -> str:
-    """A path relative to the working directory when it is under it (fingerprints, SARIF uris), so that a
-    scan given absolute paths and one given relative paths agree."""
-    if not os.path.isabs(path):
-        return path.replace(os.sep, "/")
+    """A path relative to the source root when it is under it (fingerprints, SARIF uris), so that a scan
+    given absolute paths, or run from a sub-folder, names files the same way."""
     try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+        return Path(path).resolve().relative_to(source_root()).as_posix()
+    except (ValueError, OSError):
         return path
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from vizdoctor.catalogue import CATEGORIES
 from vizdoctor.findings import Finding
+from vizdoctor.paths import describe
 from vizdoctor.report import Report
 
 
@@ -58,8 +59,11 @@ def render(report: Report) -> str:
         counts[f.category][2] += 1
     for p in report.passed:
         case(p.category, p.category.replace(" ", "-"), p.title)
+    for path in report.paths:
+        if path.status == "open":  # blocked and unknown paths are findings above
+            case("control-plane paths", "control-plane-paths", describe(path))
 
-    root = ET.Element("testsuites", name=f"vizdoctor {report.command}")
+    root = ET.Element("testsuites")
     order = [c for c in CATEGORIES if c in cases] + [c for c in cases if c not in CATEGORIES]
     for i, cat in enumerate(order):
         tests, failures, skipped = counts[cat]

@@ -4,7 +4,8 @@ list), each fix in a collapsible block so the comment stays short; suppressed fi
 from __future__ import annotations
 
 from vizdoctor.findings import Finding
-from vizdoctor.report import Report
+from vizdoctor.location import Location
+from vizdoctor.report import Report, rel_path
 
 _MARK = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
 
@@ -15,6 +16,11 @@ def _esc(text: str) -> str:
     for ch in "*_`[]":
         out = out.replace(ch, "\\" + ch)
     return out.replace("\n", " ")
+
+
+def _where(loc: Location) -> str:
+    """Repository-relative, as a PR reviewer reads it."""
+    return str(Location(rel_path(loc.path), loc.line))
 
 
 def _fence(body: str, lang: str) -> str:
@@ -31,7 +37,7 @@ def _details(summary: str, body: str, lang: str) -> str:
 def _section(f: Finding) -> str:
     parts = [f"### {_MARK[f.severity]} {_esc(f.title)}\n", f"`{f.check}`"]
     if f.location:
-        parts[-1] += f" · `{f.location}`"
+        parts[-1] += f" · `{_where(f.location)}`"
     elif f.object:
         parts[-1] += f" · {_esc(str(f.object))}"
     parts[-1] += "\n"
@@ -39,7 +45,7 @@ def _section(f: Finding) -> str:
     if f.hint:
         parts.append(f"**Hint:** {_esc(f.hint)}\n")
     if f.fix and f.fix.terraform:
-        where = f" in {_esc(str(f.fix.where))}" if f.fix.where else ""
+        where = f" in {_esc(_where(f.fix.where))}" if f.fix.where else ""
         parts.append(_details(f"Fix: Terraform{where}", f.fix.terraform, "hcl"))
     if f.fix and f.fix.aws_cli:
         parts.append(_details("Fix now: AWS CLI (Terraform will not know about it)", f.fix.aws_cli, "sh"))

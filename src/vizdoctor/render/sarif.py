@@ -15,7 +15,7 @@ from vizdoctor import __version__
 from vizdoctor.catalogue import CATALOGUE, PROJECT_URL, CheckSpec
 from vizdoctor.findings import Finding
 from vizdoctor.location import Location
-from vizdoctor.report import Report, Suppressed, fingerprint, rel_path
+from vizdoctor.report import Report, Suppressed, fingerprint, rel_path, source_root
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 # GitHub ranks security alerts by `security-severity` (a number as a string): over 9.0 critical, 7.0-8.9
@@ -58,20 +58,22 @@ def _physical(loc: Location) -> dict[str, Any]:
     return phys
 
 
-def _location(f: Finding) -> dict[str, Any] | None:
+def _location(f: Finding, live_context: str | None) -> dict[str, Any] | None:
     loc = f.location
     if loc and not loc.path.startswith(_LIVE_PREFIX):
         return {"physicalLocation": _physical(loc)}
     if f.object or loc:
         # `check`: the object in the cluster, not a file (a `cluster:<context>` path is no artifact)
-        context = loc.path[len(_LIVE_PREFIX) :] if loc else None
+        context = loc.path[len(_LIVE_PREFIX) :] if loc else live_context
         name = str(f.object) if f.object else "cluster"
         fqn = f"{context}/{name}" if context else name
         return {"logicalLocations": [{"fullyQualifiedName": fqn, "name": name, "kind": "resource"}]}
     return None
 
 
-def _result(f: Finding, rule_index: int, sup: Suppressed | None = None) -> dict[str, Any]:
+def _result(
+    f: Finding, rule_index: int, sup: Suppressed | None = None, live_context: str | None = None
+) -> dict[str, Any]:
     text = f"{f.title}: {f.full_message}"
     res: dict[str, Any] = {
         "ruleId": f.check,
@@ -80,7 +82,7 @@ def _result(f: Finding, rule_index: int, sup: Suppressed | None = None) -> dict[
         "message": {"text": text},
         "partialFingerprints": {"vizdoctor/v1": fingerprint(f)},
     }
-    loc = _location(f)
+    loc = _location(f, live_context)
     if loc:
         res["locations"] = [loc]
     where = f.fix.where if f.fix else None
@@ -107,8 +109,9 @@ def render(report: Report) -> str:
     every = [*report.findings, *(s.finding for s in report.suppressed)]
     rules = [rule(CATALOGUE[r]) for r in sorted({f.check for f in every})]
     index = {r["id"]: i for i, r in enumerate(rules)}
-    results = [_result(f, index[f.check]) for f in report.findings]
-    results += [_result(s.finding, index[s.finding.check], s) for s in report.suppressed]
+    ctx = report.inventory.live.context if report.inventory.live else None
+    results = [_result(f, index[f.check], None, ctx) for f in report.findings]
+    results += [_result(s.finding, index[s.finding.check], s, ctx) for s in report.suppressed]
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -123,7 +126,7 @@ def render(report: Report) -> str:
                         "rules": rules,
                     }
                 },
-                "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().resolve().as_uri() + "/"}},
+                "originalUriBaseIds": {SRCROOT: {"uri": source_root().as_uri() + "/"}},
                 "results": results,
                 "columnKind": "unicodeCodePoints",
             }
