@@ -27,9 +27,13 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-# Debian packages the tests use: a real nginx in front of the probe tests' backend. As root (CI) they
-# are installed; otherwise the tests that need them skip and say why.
+# Debian packages the tests use: a real nginx in front of the probe tests' backend, and Chromium for the
+# HTML report test. As root (CI) they are installed; otherwise the tests that need them skip and say why.
 sysdeps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed and cannot be installed here: the HTML report test will skip"; fi; }
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \

@@ -158,7 +158,7 @@ def test_terraform_comment_suppresses_the_block_it_is_on(seed: Path) -> None:
             1,
         )
     )
-    code, doc = scan_json(str(seed / "seed"))
+    _, doc = scan_json(str(seed / "seed"))
     assert "control-plane-unreachable" not in checks(doc)
     sup = next(s for s in doc["suppressed"] if s["check"] == "control-plane-unreachable")
     assert sup["suppression"]["kind"] == "comment"

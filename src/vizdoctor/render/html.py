@@ -122,10 +122,10 @@ def _hops_html(hops: list[Hop]) -> str:
     return f'<div class="hops">{"".join(cells)}</div>'
 
 
-def _copyable(title: str, body: str) -> str:
+def _copyable(title: str, body: str, open_: bool = False) -> str:
     return (
-        f'<div class="fix"><div class="fixhead">{_e(title)} '
-        f'<button type="button" class="copy">copy</button></div><pre>{_e(body.rstrip())}</pre></div>'
+        f'<details class="fix"{" open" if open_ else ""}><summary class="fixhead">{_e(title)} '
+        f'<button type="button" class="copy">copy</button></summary><pre>{_e(body.rstrip())}</pre></details>'
     )
 
 
@@ -140,11 +140,12 @@ def _finding_html(f: Finding) -> str:
     if f.hint:
         parts.append(f"<p class='hint'>hint: {_e(f.hint)}</p>")
     if f.fix and f.fix.terraform:
-        parts.append(_copyable(f"Terraform{f' ({f.fix.where})' if f.fix.where else ''}", f.fix.terraform))
+        where = f" ({f.fix.where})" if f.fix.where else ""
+        parts.append(_copyable(f"Fix: Terraform{where}", f.fix.terraform, open_=True))
     if f.fix and f.fix.aws_cli:
-        parts.append(_copyable("AWS CLI (now; Terraform will not know about it)", f.fix.aws_cli))
+        parts.append(_copyable("Fix now: AWS CLI (Terraform will not know about it)", f.fix.aws_cli))
     if f.fix and f.fix.manifest:
-        parts.append(_copyable(f.fix.note or "corrected manifest", f.fix.manifest))
+        parts.append(_copyable(f"Fix: {f.fix.note or 'corrected manifest'}", f.fix.manifest))
     parts.append(f'<p><a href="{_e(f.docs_url)}">documentation</a></p></div>')
     return "".join(parts)
 
