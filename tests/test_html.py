@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, ROOT
 from websockets.sync.client import ClientConnection, connect
+
+from conftest import EXAMPLE, ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 
