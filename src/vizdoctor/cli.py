@@ -7,17 +7,17 @@ No traceback ever reaches the user: unexpected failures print one line and exit 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from vizdoctor import __version__
-from vizdoctor.commands import check, completion, docs, explain, probe, scan
 from vizdoctor.errors import VizdoctorError
 
 # Each command module imports its heavy dependencies (HCL parser, kubernetes client, websockets, rich)
-# inside `run`, so --version, --help and `explain` load none of them.
-COMMANDS = [scan, check, explain, probe, docs, completion]
+# inside `run`, so --version, --help and `explain` load none of them; --version loads no command at all.
+COMMANDS = ("scan", "check", "explain", "probe", "docs", "completion")
 
 EXAMPLES = """examples:
   vizdoctor scan infra/ k8s/            offline: Terraform and manifests of your repository
@@ -45,8 +45,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"vizdoctor {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.register(sub)
+    for name in COMMANDS:
+        importlib.import_module(f"vizdoctor.commands.{name}").register(sub)
     return p
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from vizdoctor.errors import UsageError
 
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):  # not a dataclass: `--help` should not pay for importing dataclasses
     format: str
     path: str | None  # None: standard output
 

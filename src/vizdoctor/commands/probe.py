@@ -8,13 +8,10 @@ import sys
 
 
 def _positive(value: str) -> float:
-    try:
-        f = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if f < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value!r}")
-    return f
+    """A duration as every command spells it (`10s`, `1m30s`, `500ms`; a bare number is seconds)."""
+    from vizdoctor.commands.check import parse_duration
+
+    return parse_duration(value)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,7 +46,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
     p.add_argument(
-        "--timeout", type=_positive, default=10.0, help="seconds for each connect/answer (default 10)"
+        "--timeout",
+        type=_positive,
+        default=10.0,
+        metavar="DURATION",
+        help="for each connect and answer (default: 10s)",
     )
     p.add_argument(
         "--origin",
@@ -60,15 +61,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--tap-seconds",
         type=_positive,
         default=3.0,
-        help="how long to read the tap stream (default 3)",
+        metavar="DURATION",
+        help="how long to read the tap stream (default: 3s)",
     )
     p.add_argument(
         "--idle",
         type=_positive,
         default=0.0,
-        metavar="SECONDS",
+        metavar="DURATION",
         help="also hold a websocket idle this long and report when and how the proxy cuts it (ingress-nginx "
-        "and ALB default: 60 s, so use 70 to see it)",
+        "and ALB default: 60s, so use 70s to see it; default: 0s, none)",
     )
     p.add_argument(
         "--resolve",
