@@ -132,3 +132,52 @@ def test_insecure_request_warning_is_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, r.stderr
     assert lines[0].startswith("vizdoctor check: warning: InsecureRequestWarning: Unverified HTTPS request")
     assert "requests)" in lines[0]  # one line for all of them, with the count
+
+
+def test_progress_on_a_terminal_goes_to_stderr_only(tmp_path: Path) -> None:
+    """stderr on a pseudo-terminal gets the spinner while the (slow) cluster answers; stdout, a pipe,
+    gets only the report, and a pipe for stderr gets no spinner at all."""
+    import os
+    import pty
+    import select
+
+    objects, secrets = cluster()
+    with served(objects, secrets, delays={"apiservices": 0.6}) as server:
+        config = kubeconfig(tmp_path, server.url)
+        cmd = [
+            sys.executable,
+            "-m",
+            "vizdoctor",
+            "check",
+            "--kubeconfig",
+            str(config),
+            "--no-aws",
+            "-o",
+            "json",
+        ]
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, env=clean_env(), text=True
+        )
+        os.close(follower)
+        err = b""
+        while True:
+            ready, _, _ = select.select([leader], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+        out, _ = proc.communicate(timeout=60)
+        os.close(leader)
+        piped = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=clean_env(), timeout=60)
+    assert proc.returncode == 0
+    assert json.loads(out)["command"] == "check"  # the report is untouched by the progress
+    text = err.decode()
+    assert "reading the cluster (the current context; up to 30s)" in text
+    assert text.endswith("\x1b[K")  # the spinner line is cleared at the end
+    assert piped.returncode == 0 and piped.stderr == ""

@@ -36,12 +36,14 @@ def _prog() -> str:
 
 
 def parser() -> argparse.ArgumentParser:
+    from vizdoctor.commands import HelpFormatter
+
     p = argparse.ArgumentParser(
         prog=_prog(),
         description="Find the control-plane-to-pod paths (webhooks, aggregated APIs such as Linkerd viz tap) "
         "that the network blocks, and print the fix.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"vizdoctor {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

@@ -9,6 +9,7 @@ import sys
 import warnings
 from typing import TYPE_CHECKING
 
+from vizdoctor.commands import HelpFormatter
 from vizdoctor.commands.output import add_output_options, load_config, write_report
 from vizdoctor.commands.progress import Spinner
 
@@ -59,7 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "certificates. Report every APIService that is not Available with its decoded cause, every webhook "
         "without a ready endpoint, and the API-side checks of `linkerd viz check`.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     p.add_argument("--context", help="kubeconfig context (default: the current context)")

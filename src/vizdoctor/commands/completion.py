@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vizdoctor.commands import HelpFormatter
+
 SHELLS = ("bash", "zsh", "fish")
 
 EXAMPLES = """examples:
@@ -21,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="print a shell completion script (bash, zsh or fish)",
         description="Print the completion script for a shell; install it as shown below.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("shell", choices=SHELLS, help="the shell")
     p.set_defaults(run=run)

@@ -6,12 +6,21 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vizdoctor.commands import HelpFormatter
+
 
 def _positive(value: str) -> float:
     """A duration as every command spells it (`10s`, `1m30s`, `500ms`; a bare number is seconds)."""
     from vizdoctor.commands.check import parse_duration
 
     return parse_duration(value)
+
+
+EXAMPLES = """examples:
+  vizdoctor probe https://dashboard.example.com/
+  vizdoctor probe https://dashboard.example.com/ --idle 70s      how long the proxy keeps an idle websocket
+  vizdoctor probe https://viz.example.com/ --resolve viz.example.com:443:127.0.0.1 --insecure
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,6 +32,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "and read the answer, and with --idle time how long the path keeps an idle websocket. Each step "
         "prints √ ‼ or × with the cause and the fix. Exit 0 when no step fails, 1 when one does, 2 when the "
         "URL cannot be reached at all.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
     )
     p.add_argument(
         "url", metavar="URL", help="the dashboard URL a browser opens, e.g. https://dashboard.example.com/"

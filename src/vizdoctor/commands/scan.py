@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from vizdoctor.commands import HelpFormatter
 from vizdoctor.commands.output import add_output_options, load_config, write_report
 from vizdoctor.errors import UsageError
 
@@ -32,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "kube-apiserver opens to a pod and report the ones the security groups block. Settings come from "
         "the nearest .vizdoctor.yaml (see docs/configuration.md); the command line wins.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (recursive); - for stdin")
     p.add_argument(
