@@ -166,7 +166,11 @@ def render(
             _line(console, "ok", title + why + (" [inferred]" if p.target.inferred else ""))
         elif finding is not None and finding.check == "control-plane-path-unknown":
             # one line each: the reasons repeat when a whole input is missing
-            _line(console, "unknown", title + (" [inferred]" if p.target.inferred else ""))
+            _line(
+                console,
+                "unknown",
+                title + (" [inferred]" if p.target.inferred else "") + f" [{finding.check}]",
+            )
             _detail(console, f"unknown: {p.reason}", "dim")
             _detail(console, f"to decide: {finding.hint}", "dim")
             undecided += 1
