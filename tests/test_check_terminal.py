@@ -181,3 +181,35 @@ def test_progress_on_a_terminal_goes_to_stderr_only(tmp_path: Path) -> None:
     assert "reading the cluster (the current context; up to 30s)" in text
     assert text.endswith("\x1b[K")  # the spinner line is cleared at the end
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_check_reads_the_config_of_the_working_directory(tmp_path: Path) -> None:
+    objects, secrets = cluster()
+    tap_unavailable(objects, "FailedDiscoveryCheck", SEED_MESSAGE)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".git").mkdir()
+    (work / ".vizdoctor.yaml").write_text(
+        "checks:\n  disable: [apiservice-unavailable]  # the tap API is reached another way here\n"
+    )
+    with served(objects, secrets) as server:
+        config = kubeconfig(tmp_path, server.url)
+        cmd = [
+            sys.executable,
+            "-m",
+            "vizdoctor",
+            "check",
+            "--kubeconfig",
+            str(config),
+            "--no-aws",
+            "-o",
+            "json",
+        ]
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=work, env=clean_env(), timeout=120)
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(r.stdout)
+        assert [s["check"] for s in doc["suppressed"]] == ["apiservice-unavailable"]
+        assert doc["suppressed"][0]["suppression"]["where"] == f"{work / '.vizdoctor.yaml'}:2"
+        (work / ".vizdoctor.yaml").write_text("context: no-such-context\n")
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=work, env=clean_env(), timeout=120)
+    assert r.returncode == 2 and "no-such-context" in r.stderr
