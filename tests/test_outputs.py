@@ -129,14 +129,14 @@ def test_junit_is_valid_against_the_ant_schema(tmp_path: Path) -> None:
         c["@classname"] == "control-plane-paths" and "vault.hashicorp.com" in c["@name"] for c in cases
     )
     failures = sum(int(s["@failures"]) for s in suites.values())
-    assert failures == 5  # 4 errors + 1 warning
+    assert failures == 6  # 4 errors + 2 warnings
 
 
 def test_markdown_is_a_pr_comment() -> None:
     r = run("scan", str(EXAMPLE), "-o", "markdown")
     md = r.stdout
     assert md.startswith("## vizdoctor scan: ❌ failing")
-    assert "| 4 | 1 | 1 | 0 | 6 | 1 | 0 |" in md
+    assert "| 4 | 2 | 1 | 0 | 6 | 1 | 0 |" in md
     assert md.count("\n### ❌ ") == 4
     assert "<details><summary>Fix: Terraform in examples/seed-eks/terraform/main.tf:34</summary>" in md
     assert "```hcl\n" in md and "from_port" in md
@@ -171,7 +171,7 @@ def test_several_outputs_in_one_run(tmp_path: Path) -> None:
 def test_compact_and_quiet() -> None:
     r = run("scan", str(EXAMPLE), "--compact")
     lines = r.stdout.strip().splitlines()
-    assert len(lines) == 7  # six findings and the status line
+    assert len(lines) == 8  # seven findings and the status line
     assert lines[0].startswith("× [control-plane-unreachable] APIService v1alpha1.tap.linkerd.io")
     assert "from_port" not in r.stdout  # fixes only with --show-fix
     r = run("scan", str(EXAMPLE), "--compact", "--show-fix")
