@@ -27,6 +27,7 @@ DOCUMENTED = frozenset(
         "dashboard-unreachable",
         "dashboard-login-redirect",
         "dashboard-redirect-loop",
+        "dashboard-redirect-downgrade",
         "dashboard-page-unexpected",
         "websocket-upgrade-stripped",
         "websocket-forbidden",

@@ -305,110 +305,185 @@ def _failed(step: StepName, title: str, f: Failure, **kw: object) -> Step:
 # ---------------------------------------------------------------------------------------------- 1. page
 
 
-def page_step(target: Target, opts: ProbeOptions, headers: list[tuple[str, str]]) -> tuple[Step, Target]:
-    """GET the page; returns the step and the URL the browser would end up on."""
+def same_credential_scope(origin: Target, other: Target) -> bool:
+    """May credentials given for `origin` go to `other`? Only the same origin (scheme, host, port), or the
+    same host upgraded from http to https on its default port: what curl (without --location-trusted) and the
+    Fetch standard allow. Anything else is another origin and gets no Authorization, Cookie or -H header."""
+    if (other.scheme, other.host.lower(), other.port) == (origin.scheme, origin.host.lower(), origin.port):
+        return True
+    return (
+        origin.scheme == "http"
+        and other.scheme == "https"
+        and other.host.lower() == origin.host.lower()
+        and origin.default_port
+        and other.default_port
+    )
+
+
+@dataclass
+class PageResult:
+    step: Step
+    final: Target  # the URL the browser ends up on
+    headers: list[tuple[str, str]]  # what may be sent to `final`: nothing when it is another origin
+
+
+def page_step(target: Target, opts: ProbeOptions, headers: list[tuple[str, str]]) -> PageResult:
+    """GET the page, following at most MAX_REDIRECTS redirects. Credentials (--user, -H) go only to the
+    URL's own origin: a redirect elsewhere is followed without them, and an https -> http redirect is never
+    followed (the next request would carry the session in clear)."""
     hops: list[str] = []
+    dropped: list[str] = []  # origins that got no credentials
     current = target
     ans: HTTPAnswer | None = None
+
+    def scoped(t: Target) -> list[tuple[str, str]]:
+        return headers if same_credential_scope(target, t) else []
+
+    def done(step: Step, final: Target) -> PageResult:
+        step.extra.setdefault("redirects", hops)
+        if dropped:
+            step.extra["credentials_withheld_from"] = dropped
+            note = (
+                f"credentials (--user, -H) were not sent to {', '.join(dropped)}: another origin than "
+                f"{target.origin}"
+            )
+            step.message = f"{step.message}; {note}" if step.message else note
+        return PageResult(step, final, scoped(final))
+
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            ans = transport.get(current, opts, headers)
+            ans = transport.get(current, opts, scoped(current))
         except transport.ConnectError as exc:
             if not hops:
                 raise ProbeUsageError(str(exc)) from None
-            return Step(
-                "page",
-                "error",
-                f"page {target.url}: redirect target unreachable",
-                cause="dashboard-unreachable",
-                message=f"redirected ({'; '.join(hops)}), then {exc}",
-                hint="check where the proxy redirects to",
-                extra={"redirects": hops},
-            ), current
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {target.url}: redirect target unreachable",
+                    cause="dashboard-unreachable",
+                    message=f"redirected ({'; '.join(hops)}), then {exc}",
+                    hint="check where the proxy redirects to",
+                ),
+                current,
+            )
         except (OSError, http.client.HTTPException) as exc:
-            return Step(
-                "page",
-                "error",
-                f"page {current.url}: no HTTP answer",
-                cause="dashboard-no-answer",
-                message=f"connected to {current.netloc} but got no HTTP answer within {opts.timeout:g} s "
-                f"({type(exc).__name__}: {exc or 'timeout'}).",
-                hint="is it really http(s)? a TLS port spoken to with http://, or a proxy that hangs, look like this",
-                extra={"redirects": hops},
-            ), current
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {current.url}: no HTTP answer",
+                    cause="dashboard-no-answer",
+                    message=f"connected to {current.netloc} but got no complete HTTP answer within "
+                    f"{opts.timeout:g} s ({type(exc).__name__}: {exc or 'timeout'}).",
+                    hint="is it really http(s)? a TLS port spoken to with http://, or a proxy that hangs, look "
+                    "like this",
+                ),
+                current,
+            )
         location = ans.header("Location")
         if ans.status not in REDIRECTS or not location:
             break
         try:
             nxt = transport.parse_target(urllib.parse.urljoin(current.url, location))
         except ProbeUsageError:
-            return Step(
-                "page",
-                "error",
-                f"page {current.url}: HTTP {ans.status} to an unusable Location",
-                cause="dashboard-http-error",
-                http_status=ans.status,
-                message=f"redirect to {location!r}, which a browser cannot open",
-                hint="fix the proxy's redirect",
-            ), current
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {current.url}: HTTP {ans.status} to an unusable Location",
+                    cause="dashboard-http-error",
+                    http_status=ans.status,
+                    message=f"redirect to {location!r}, which a browser cannot open",
+                    hint="fix the proxy's redirect",
+                ),
+                current,
+            )
         hops.append(f"{ans.status} {current.url} -> {nxt.url}")
+        if current.scheme == "https" and nxt.scheme == "http":
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {current.url}: redirected from https to http",
+                    cause="dashboard-redirect-downgrade",
+                    http_status=ans.status,
+                    message=f"the server redirects to plain http ({'; '.join(hops)}); the probe does not follow "
+                    "it, because the next request would carry cookies and credentials in clear text.",
+                    hint="serve the dashboard on https only: fix the proxy's redirect (a wrong X-Forwarded-Proto "
+                    "or a `return 301 http://...` rule looks like this)",
+                ),
+                current,
+            )
+        if not same_credential_scope(target, nxt) and headers and nxt.origin not in dropped:
+            dropped.append(nxt.origin)
         if LOGIN_PATH.search(urllib.parse.urlsplit(nxt.url).path) or (
             nxt.host != current.host and ("rd=" in nxt.path or "redirect_uri=" in nxt.path)
         ):
-            return Step(
-                "page",
-                "error",
-                f"page {target.url}: redirected to a sign-in page",
-                cause="dashboard-login-redirect",
-                http_status=ans.status,
-                message=f"the dashboard sits behind a login ({'; '.join(hops)}); the probe cannot sign in.",
-                hint="pass the session the browser has, e.g. -H 'Cookie: _oauth2_proxy=...' (copy it from "
-                "DevTools), or probe the Service directly through `kubectl port-forward`",
-                extra={"redirects": hops},
-            ), nxt
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {target.url}: redirected to a sign-in page",
+                    cause="dashboard-login-redirect",
+                    http_status=ans.status,
+                    message=f"the dashboard sits behind a login ({'; '.join(hops)}); the probe cannot sign in.",
+                    hint="pass the session the browser has, e.g. -H 'Cookie: _oauth2_proxy=...' (copy it from "
+                    "DevTools), or probe the Service directly through `kubectl port-forward`",
+                ),
+                nxt,
+            )
         current = nxt
     else:
-        return Step(
-            "page",
-            "error",
-            f"page {target.url}: more than {MAX_REDIRECTS} redirects",
-            cause="dashboard-redirect-loop",
-            message="; ".join(hops),
-            hint="a redirect loop, often http→https on both the load balancer and the ingress",
-            extra={"redirects": hops},
-        ), current
+        return done(
+            Step(
+                "page",
+                "error",
+                f"page {target.url}: more than {MAX_REDIRECTS} redirects",
+                cause="dashboard-redirect-loop",
+                message="; ".join(hops),
+                hint="a redirect loop, often http→https on both the load balancer and the ingress",
+            ),
+            current,
+        )
     assert ans is not None
     after = f" after {len(hops)} redirect{'s' if len(hops) > 1 else ''}" if hops else ""
     redirects = f"redirects followed: {'; '.join(hops)}" if hops else ""
     extra = {"redirects": hops, "final_url": current.url}
     if ans.status == 200:
         if looks_like_dashboard(ans.text):
-            return Step(
+            return done(
+                Step(
+                    "page",
+                    "ok",
+                    f"page {current.url} answered 200 (Linkerd dashboard){after}",
+                    http_status=200,
+                    message=redirects,
+                    extra=extra,
+                ),
+                current,
+            )
+        return done(
+            Step(
                 "page",
-                "ok",
-                f"page {current.url} answered 200 (Linkerd dashboard){after}",
+                "warning",
+                f"page {current.url} answered 200{after}, but not with the Linkerd dashboard",
+                cause="dashboard-page-unexpected",
                 http_status=200,
-                message=redirects,
+                message="the page has none of the dashboard's markers (<title>Linkerd</title>, index_bundle.js): "
+                "the route may point to another service." + (f" {redirects}" if redirects else ""),
+                hint="check that the route's backend is Service web port 8084 in linkerd-viz",
                 extra=extra,
-            ), current
-        return Step(
-            "page",
-            "warning",
-            f"page {current.url} answered 200{after}, but not with the Linkerd dashboard",
-            cause="dashboard-page-unexpected",
-            http_status=200,
-            message="the page has none of the dashboard's markers (<title>Linkerd</title>, index_bundle.js): "
-            "the route may point to another service." + (f" {redirects}" if redirects else ""),
-            hint="check that the route's backend is Service web port 8084 in linkerd-viz",
-            extra=extra,
-        ), current
+            ),
+            current,
+        )
     f = http_failure("page", ans, opts, None)
     step = _failed("page", f"page {current.url}", f, http_status=ans.status)
     if redirects:
         step.message += f" ({redirects})"
     rejected = host_rejection(ans.text) if ans.status == 400 else None
     step.extra = {**extra, **({"host": rejected[0], "regex": rejected[1]} if rejected else {})}
-    return step, current
+    return done(step, current)
 
 
 # ----------------------------------------------------------------------------------------- 2. websocket

@@ -1,0 +1,80 @@
+"""`probe` against hostile servers on loopback: credentials never leave their origin, redirects are bounded
+and reported, no https -> http downgrade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hostile import Conn, HostileServer, answer, dashboard, redirect_to
+from test_probe import _self_signed
+from vizdoctor.probe import ProbeOptions, run_probe
+from vizdoctor.probe.steps import MAX_REDIRECTS
+
+SECRET_HEADERS = [("Cookie", "_oauth2_proxy=s3ss10n"), ("X-Api-Token", "t0k3n")]
+
+
+def _opts(url: str, **kw: object) -> ProbeOptions:
+    opts = ProbeOptions(url=url, user="alice:pa55word", headers=list(SECRET_HEADERS), timeout=3.0)
+    opts.tap_seconds = 0.2
+    for k, v in kw.items():
+        setattr(opts, k, v)
+    return opts
+
+
+def _carries_credentials(fields: dict[str, str]) -> bool:
+    return "authorization" in fields or "cookie" in fields or "x-api-token" in fields
+
+
+def test_cross_origin_redirect_gets_no_credentials_on_page_nor_websocket() -> None:
+    with HostileServer(dashboard) as other, HostileServer(redirect_to(other.origin + "/")) as first:
+        result = run_probe(_opts(first.origin + "/"))
+        page = result.steps[0]
+        assert first.headers() and all(_carries_credentials(h) for h in first.headers())
+        sent_elsewhere = other.headers()
+        assert len(sent_elsewhere) == 2  # the page and the /api/tap upgrade
+        assert not any(_carries_credentials(h) for h in sent_elsewhere), sent_elsewhere
+        assert page.extra["redirects"] == [f"302 {first.origin}/ -> {other.origin}/"]
+        assert page.extra["credentials_withheld_from"] == [other.origin]
+        assert "not sent to" in page.message
+
+
+def test_same_origin_redirect_keeps_credentials() -> None:
+    def handle(c: Conn) -> None:
+        head = c.read_head()
+        if head.startswith("GET / "):
+            c.send(answer("302 Found", {"Location": "/home"}))
+        else:
+            dashboard_reply = answer("200 OK", body=b"<title>Linkerd</title>")
+            c.send(dashboard_reply if not head.startswith("GET /api/tap") else answer("404 Not Found"))
+
+    with HostileServer(handle) as srv:
+        result = run_probe(_opts(srv.origin + "/"))
+        assert result.steps[0].status == "ok"
+        heads = srv.headers()
+        assert len(heads) == 3 and all(_carries_credentials(h) for h in heads)
+        assert "credentials_withheld_from" not in result.steps[0].extra
+
+
+def test_https_to_http_redirect_is_not_followed(tmp_path: Path) -> None:
+    with (
+        HostileServer(dashboard) as plain,
+        HostileServer(redirect_to(plain.origin + "/"), tls=_self_signed(tmp_path)) as secure,
+    ):
+        result = run_probe(_opts(secure.origin + "/", insecure=True))
+        page = result.steps[0]
+        assert (page.status, page.cause) == ("error", "dashboard-redirect-downgrade")
+        assert plain.requests == []  # nothing, not even without credentials, went out in clear
+        assert page.extra["redirects"] == [f"302 {secure.origin}/ -> {plain.origin}/"]
+
+
+def test_redirects_are_bounded() -> None:
+    def loop(c: Conn) -> None:
+        c.read_head()
+        c.send(answer("302 Found", {"Location": "/again"}))
+
+    with HostileServer(loop) as srv:
+        result = run_probe(_opts(srv.origin + "/"))
+        page = result.steps[0]
+        assert page.cause == "dashboard-redirect-loop"
+        assert len(srv.requests) == MAX_REDIRECTS + 1
+        assert len(page.extra["redirects"]) == MAX_REDIRECTS + 1
