@@ -36,6 +36,7 @@ from vizdoctor.network.model import (
     Scenario,
     SecurityGroup,
 )
+from vizdoctor.sources.parse_errors import hcl_error
 from vizdoctor.sources.tf_eval import Ref, Scope, Unknown, evaluate, is_known
 from vizdoctor.sources.tf_version import ConstraintError, Version, constraint_interval, fmt, parse_version
 
@@ -59,16 +60,30 @@ class TfDir:
     module_versions: dict[str, str] = field(default_factory=dict)  # from modules.json
 
 
+MAX_HCL_CHARS = 2_000_000  # see parse_hcl
+
+
 def parse_hcl(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
+    if len(text) > MAX_HCL_CHARS:
+        # python-hcl2 (lark) needs ~200 bytes of memory per input byte (a 10 MB heredoc: 2.1 GB)
+        problems.append(
+            Problem(
+                path,
+                None,
+                f"not read: {len(text) / 1e6:.1f} MB of HCL is more than the {MAX_HCL_CHARS // 1_000_000} MB "
+                "the HCL parser is given (it needs ~200 bytes of memory per byte)",
+            )
+        )
+        return None
     try:
         body: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
         return body
+    except RecursionError:
+        problems.append(Problem(path, None, "not valid HCL: nested too deeply to read"))
+        return None
     except Exception as exc:  # lark raises many types; all mean "not valid HCL"
-        line = getattr(exc, "line", None)
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        problems.append(
-            Problem(path, line if isinstance(line, int) and line > 0 else None, f"not valid HCL: {message}")
-        )
+        line, message = hcl_error(exc)  # never the offending token: it may be a secret
+        problems.append(Problem(path, line, f"not valid HCL: {message}"))
         return None
 
 
