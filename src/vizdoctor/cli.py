@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from vizdoctor import __version__
 from vizdoctor.commands import check, explain, probe, scan
+from vizdoctor.render.escape import one_line
 from vizdoctor.sources.loader import NoInput
 
 COMMANDS = [scan, check, explain, probe]
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
         return status
     except (NoInput, UsageError) as exc:
-        print(f"vizdoctor: {exc}", file=sys.stderr)
+        print(one_line(f"vizdoctor: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("vizdoctor: interrupted", file=sys.stderr)
@@ -53,7 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:  # the promise: never a traceback
         print(
-            f"vizdoctor: internal error ({type(exc).__name__}: {exc}); please report it with the inputs",
+            one_line(
+                f"vizdoctor: internal error ({type(exc).__name__}: {exc}); please report it with the inputs"
+            ),
             file=sys.stderr,
         )
         return 2

@@ -9,6 +9,7 @@ import sys
 from vizdoctor.probe import ProbeOptions, ProbeUsageError, run_probe
 from vizdoctor.probe.render import render_json, render_text
 from vizdoctor.probe.transport import parse_header, parse_resolve
+from vizdoctor.render.escape import one_line
 
 
 def _positive(value: str) -> float:
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         )
         result = run_probe(opts)
     except ProbeUsageError as exc:
-        print(f"vizdoctor: {exc}", file=sys.stderr)
+        print(one_line(f"vizdoctor: {exc}"), file=sys.stderr)
         return 2
     if args.format == "json":
         sys.stdout.write(render_json(result, opts))

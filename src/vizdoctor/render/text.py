@@ -11,6 +11,7 @@ from rich.text import Text
 from vizdoctor.checks.control_plane import UNKNOWN, UNREACHABLE, describe
 from vizdoctor.findings import Finding
 from vizdoctor.render.console import make_console
+from vizdoctor.render.escape import one_line, safe_lines
 from vizdoctor.report import Report
 
 GLYPH = {
@@ -25,11 +26,11 @@ INDENT = "    "
 
 def _line(console: Console, glyph: str, text: str) -> None:
     mark, style = GLYPH[glyph]
-    console.print(Text.assemble((mark, f"bold {style}"), " ", text), soft_wrap=True)
+    console.print(Text.assemble((mark, f"bold {style}"), " ", one_line(text)), soft_wrap=True)
 
 
 def _detail(console: Console, text: str, style: str = "") -> None:
-    for ln in text.splitlines():
+    for ln in safe_lines(text.rstrip("\n")):
         console.print(Text(INDENT + ln, style=style), soft_wrap=True)
 
 
@@ -81,8 +82,10 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
     clusters = ", ".join(f"{c.name} ({c.kind})" for c in inv.network.clusters) or "none"
     console.print(
         Text(
-            f"vizdoctor {report.command}: {_source(report)}, {inv.objects_read} Kubernetes "
-            f"objects, {len(report.paths)} control-plane paths; cluster network: {clusters}"
+            one_line(
+                f"vizdoctor {report.command}: {_source(report)}, {inv.objects_read} Kubernetes "
+                f"objects, {len(report.paths)} control-plane paths; cluster network: {clusters}"
+            )
         )
     )
     by_cat: dict[str, list[Finding]] = {}

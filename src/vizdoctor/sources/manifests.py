@@ -57,6 +57,17 @@ class _Loader(yaml.CSafeLoader):
         self.doc_line = node.start_mark.line + 1
         return super().construct_document(node)
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # A tagged scalar that is no value of its tag (`!!int x`) raises a bare ValueError: give it the
+        # node's line and column, and the tag, but not the text.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the value is not a valid {tag} ({type(exc).__name__})", node.start_mark
+            ) from None
+
 
 class BadDocument(Exception):
     """A document that parsed but is too big or too deep to analyse (message names the bound)."""
@@ -240,6 +251,7 @@ def _expect(value: Any, what: str, types: tuple[type, ...], wanted: str) -> str 
 
 
 _SCALAR = (str, int, float)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def shape_problem(kind: str, doc: dict[str, Any]) -> str | None:
@@ -252,6 +264,10 @@ def shape_problem(kind: str, doc: dict[str, Any]) -> str | None:
     meta = meta or {}
     for field in ("name", "namespace"):
         why = why or _expect(meta.get(field), f"metadata.{field}", _SCALAR, "a string")
+        if isinstance(meta.get(field), str) and _CONTROL.search(meta[field]):
+            # the API server accepts only DNS names here; a control character can only be an attack on
+            # the terminal that prints it
+            why = why or f"metadata.{field} holds control characters"
     for field in ("labels", "annotations"):
         m = meta.get(field)
         why = why or _expect(m, f"metadata.{field}", (dict,), "a mapping")
@@ -267,6 +283,8 @@ def shape_problem(kind: str, doc: dict[str, Any]) -> str | None:
         why = _expect(hooks, "webhooks", (list,), "a list")
         for i, hook in enumerate(hooks if isinstance(hooks, list) else []):
             why = why or _expect(hook, f"webhooks[{i}]", (dict,), "a mapping")
+            if isinstance(hook, dict) and isinstance(hook.get("name"), str) and _CONTROL.search(hook["name"]):
+                why = why or f"webhooks[{i}].name holds control characters"
             if isinstance(hook, dict):
                 cc = hook.get("clientConfig")
                 if cc is None:

@@ -36,6 +36,7 @@ from vizdoctor.network.model import (
     Scenario,
     SecurityGroup,
 )
+from vizdoctor.sources.manifests import parse_json
 from vizdoctor.sources.parse_errors import hcl_error
 from vizdoctor.sources.tf_eval import Ref, Scope, Unknown, evaluate, is_known
 from vizdoctor.sources.tf_version import ConstraintError, Version, constraint_interval, fmt, parse_version
@@ -88,10 +89,8 @@ def parse_hcl(path: str, text: str, problems: list[Problem]) -> dict[str, Any] |
 
 
 def read_tfvars_json(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(path, exc.lineno, f"not valid JSON: {exc.msg}"))
+    data = parse_json(path, text, problems)  # bounded in size and depth, errors without values
+    if data is None:
         return None
     if not isinstance(data, dict):
         problems.append(Problem(path, 1, "a .tfvars.json file must hold an object"))
@@ -101,10 +100,8 @@ def read_tfvars_json(path: str, text: str, problems: list[Problem]) -> dict[str,
 
 def read_modules_json(path: str, text: str, problems: list[Problem]) -> dict[str, str]:
     """`.terraform/modules/modules.json` records the exact version `terraform init` installed."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(path, exc.lineno, f"not valid JSON: {exc.msg}"))
+    data = parse_json(path, text, problems)
+    if data is None:
         return {}
     out: dict[str, str] = {}
     for m in data.get("Modules", []) if isinstance(data, dict) else []:
