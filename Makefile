@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench setup sysdeps clean
+.PHONY: demo test lint typecheck unit bench fuzz setup sysdeps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ sysdeps:
 	  else echo "nginx is not installed and cannot be installed here: the probe tests will skip"; fi; }
 
 test: sysdeps lint typecheck unit
+
+# The long run of the mutation fuzzer (make test runs 200 cases of it); figures in the README.
+FUZZ_ITERATIONS ?= 20000
+FUZZ_SEED ?= 1
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz.py $(FUZZ_ITERATIONS) $(FUZZ_SEED)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scan.py

@@ -62,7 +62,7 @@ class _Loader(yaml.CSafeLoader):
         # node's line and column, and the tag, but not the text.
         try:
             return super().construct_object(node, deep)
-        except (ValueError, TypeError, OverflowError) as exc:
+        except (ValueError, TypeError, OverflowError, AttributeError, KeyError, IndexError) as exc:
             tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
             raise yaml.constructor.ConstructorError(
                 None, None, f"the value is not a valid {tag} ({type(exc).__name__})", node.start_mark
