@@ -15,6 +15,7 @@ import copy
 import datetime as dt
 import json
 import re
+import ssl
 import sys
 import threading
 import time
@@ -178,6 +179,7 @@ class FakeKube:
         forbidden: tuple[str, ...] = (),  # resource plurals, e.g. ("clusterroles",)
         delays: dict[str, float] | None = None,  # resource plural -> seconds before answering
         mutate: Mutator | None = None,  # (kind, n-th list call of that kind, items) -> items
+        tls: tuple[Path, Path] | None = None,  # (certificate, key) in PEM: serve https
     ) -> None:
         self.objects = objects
         self.secrets = secrets or {}
@@ -191,13 +193,19 @@ class FakeKube:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        self.tls = tls
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(str(tls[0]), str(tls[1]))
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> FakeKube:
         self._thread.start()
@@ -307,7 +315,15 @@ class FakeKube:
 # --- kubeconfigs ----------------------------------------------------------------------------------------
 
 
-def kubeconfig(tmp_path: Path, server: str, *, exec_token: str | None = None, token: str = TOKEN) -> Path:
+def kubeconfig(
+    tmp_path: Path,
+    server: str,
+    *,
+    exec_token: str | None = None,
+    token: str = TOKEN,
+    client_pem: tuple[bytes, bytes] | None = None,  # (certificate, key): client-certificate-data / -key-data
+    insecure: bool = False,
+) -> Path:
     """A kubeconfig with context `fake-eks`: a static token, or an exec credential plugin printing one."""
     if exec_token is not None:
         plugin = tmp_path / "get-token.py"
@@ -327,10 +343,16 @@ def kubeconfig(tmp_path: Path, server: str, *, exec_token: str | None = None, to
         }
     else:
         user = {"token": token}
+    if client_pem is not None:
+        user["client-certificate-data"] = base64.b64encode(client_pem[0]).decode()
+        user["client-key-data"] = base64.b64encode(client_pem[1]).decode()
+    cluster: dict[str, Any] = {"server": server}
+    if insecure:
+        cluster["insecure-skip-tls-verify"] = True
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "fake", "cluster": {"server": server}}],
+        "clusters": [{"name": "fake", "cluster": cluster}],
         "users": [{"name": "tester", "user": user}],
         "contexts": [{"name": "fake-eks", "context": {"cluster": "fake", "user": "tester"}}],
         "current-context": "fake-eks",

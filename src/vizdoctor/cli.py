@@ -7,8 +7,11 @@ No traceback ever reaches the user: unexpected failures print one line and exit 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from vizdoctor import __version__
 from vizdoctor.commands import check, explain, probe, scan
@@ -35,7 +38,42 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP (CI cancellation, `timeout`): unwind normally so that cleanup (atexit hooks,
+    child processes in `finally` blocks) runs, instead of dying where we stand."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, _terminate) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with _signals_unwind():
+        try:
+            return _main(argv)
+        except Terminated as exc:
+            print(f"vizdoctor: terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
+            return 128 + exc.signum
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:

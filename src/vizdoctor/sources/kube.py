@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -202,12 +203,45 @@ def _in_cluster_only(opts: KubeOptions) -> bool:
     )
 
 
+_MEMORY_FILES: dict[str, str] = {}  # content -> /proc/self/fd path, for the life of the process
+
+
+def _memory_file(content: Any, temp_file_path: Any = None, force_recreate: bool = False) -> str:
+    """Stands in for the client's `_create_temp_file_with_content`, which writes the kubeconfig's client key,
+    client certificate and CA (and an exec plugin's clientKeyData) to files in /tmp that stay there when the
+    process is killed (SIGTERM from CI cancellation or `timeout`). Here they live in anonymous memory
+    (memfd) and are opened by path through /proc/self/fd, so key material never reaches a disk."""
+    key = str(content)
+    if not force_recreate and key in _MEMORY_FILES:
+        return _MEMORY_FILES[key]
+    fd = os.memfd_create("vizdoctor-kubeconfig", os.MFD_CLOEXEC)
+    os.write(fd, content.encode() if isinstance(content, str) else bytes(content))
+    path = f"/proc/self/fd/{fd}"
+    _MEMORY_FILES[key] = path
+    return path
+
+
+def _keep_key_material_in_memory() -> None:
+    from kubernetes.config import kube_config
+
+    if hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir():
+        kube_config._create_temp_file_with_content = _memory_file
+    # Elsewhere the client's files stay; the CLI turns SIGTERM into a normal exit, so the client's atexit
+    # hook removes them.
+
+
 def _connect(opts: KubeOptions) -> tuple[Any, str]:
-    """(ApiClient, context name). The kubeconfig is never written (persist_config=False)."""
+    """(ApiClient, context name). The kubeconfig is never written (persist_config=False), and no key
+    material is written anywhere (_memory_file)."""
     import urllib3
     from kubernetes import client
     from kubernetes import config as k8s_config
     from kubernetes.config.config_exception import ConfigException
+
+    _keep_key_material_in_memory()
+    # insecure-skip-tls-verify is the kubeconfig's own choice (kubectl says nothing about it either); the
+    # library's warning on every request would bury the report on stderr
+    warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 
     config: Any = k8s_config  # untyped functions in some releases of the client
 
