@@ -66,7 +66,7 @@ def test_sigterm_leaves_no_key_material_on_disk(tmp_path: Path) -> None:
             assert any(r.path.endswith("/pods") for r in server.requests), "check never reached the server"
             assert list(tmpdir.iterdir()) == []  # the key was loaded (TLS works) but never written
             proc.send_signal(signal.SIGTERM)
-            out, err = proc.communicate(timeout=10)
+            _out, err = proc.communicate(timeout=10)
         finally:
             if proc.poll() is None:
                 proc.kill()
