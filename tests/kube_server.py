@@ -180,7 +180,13 @@ class FakeKube:
         delays: dict[str, float] | None = None,  # resource plural -> seconds before answering
         mutate: Mutator | None = None,  # (kind, n-th list call of that kind, items) -> items
         tls: tuple[Path, Path] | None = None,  # (certificate, key) in PEM: serve https
+        answers: dict[str, list[tuple[int, Any, dict[str, str]]]]
+        | None = None,  # resource -> canned answers,
+        # given first, one per request (status, JSON body or raw bytes, extra headers)
+        trickle: dict[str, float] | None = None,  # resource -> seconds between two bytes of the answer
     ) -> None:
+        self.answers = answers or {}
+        self.trickle = trickle or {}
         self.objects = objects
         self.secrets = secrets or {}
         self.token = token
@@ -293,15 +299,33 @@ class FakeKube:
                 req = Request(self.command, url.path, parse_qs(url.query), self.headers.get("Authorization"))
                 with fake._lock:
                     fake.requests.append(req)
-                code, body = fake._answer(req)
-                data = json.dumps(body).encode()
+                resource = req.path.rstrip("/").rsplit("/", 1)[-1]
+                extra: dict[str, str] = {}
+                with fake._lock:
+                    canned = fake.answers.get(resource)
+                    answer = canned.pop(0) if canned else None
+                if answer is not None:
+                    code, raw, extra = answer
+                    data = raw if isinstance(raw, bytes) else json.dumps(raw).encode()
+                else:
+                    code, body = fake._answer(req)
+                    data = json.dumps(body).encode()
                 try:
                     self.send_response(code)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
+                    for k, v in extra.items():
+                        self.send_header(k, v)
                     self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
+                    pause = fake.trickle.get(resource)
+                    if pause:
+                        for i in range(len(data)):
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(pause)
+                    else:
+                        self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
                     pass  # the client gave up (timeouts)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

@@ -168,11 +168,14 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
     for p in report.paths:
         counts[p.status] += 1
     console.print()
-    verdict = "×" if s["error"] else "√"
+    # Never a √ over a cluster that could not be read in full: what was not read was not checked.
+    not_read = sorted({c.resource for c in inv.live.cannot_read}) if inv.live else []
+    verdict = "×" if s["error"] else "‼" if not_read else "√"
     console.print(
         Text(
             f"Status check results are {verdict}  ({_n(s['error'], 'error')}, {_n(s['warning'], 'warning')}, "
             f"{s['info']} info; "
             f"paths: {counts['open']} open, {counts['blocked']} blocked, {counts['unknown']} unknown)"
+            + (f"; could not read: {', '.join(not_read)}" if not_read else "")
         )
     )
