@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import ROOT
+from hostile import Conn, HostileServer, answer
 from kube_server import TOKEN, FakeKube, _cert, _pem, kubeconfig, load
 
 
@@ -243,3 +244,62 @@ def test_exec_plugin_token_is_cached_not_rerun_per_request(tmp_path: Path) -> No
     assert r.returncode in (0, 1), r.stderr
     assert requests > 10
     assert runs.read_text().count("run") == 1  # a token valid for 90 s serves the whole run
+
+
+# ---------------------------------------------------------------------------- 8, 11. AWS behind a proxy
+
+
+def _aws_env() -> dict[str, str]:
+    env = _env()
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true")
+    env.pop("AWS_PROFILE", None)
+    return env
+
+
+def _check_aws(tmp_path: Path, aws: HostileServer, timeout: str) -> tuple[int, dict[str, Any], float]:
+    with FakeKube(load()) as server:
+        config = kubeconfig(tmp_path, server.url)
+        t0 = time.monotonic()
+        r = subprocess.run(
+            [
+                sys.executable, "-m", "vizdoctor", "check", "--kubeconfig", str(config), "--aws",
+                "--region", "eu-west-1", "--cluster-name", "seed", "--aws-endpoint-url", aws.origin,
+                "--timeout", timeout, "-o", "json",
+            ],
+            cwd=ROOT,
+            env=_aws_env(),
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )  # fmt: skip
+        elapsed = time.monotonic() - t0
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
+    return r.returncode, json.loads(r.stdout), elapsed
+
+
+def test_aws_answering_with_a_proxy_page_is_cannot_read_and_the_cluster_results_stay(tmp_path: Path) -> None:
+    def portal(c: Conn) -> None:
+        c.read_head()
+        c.send(answer("200 OK", {"Content-Type": "text/html"}, b"<html><body>Please sign in</body></html>"))
+
+    with HostileServer(portal) as aws:
+        rc, doc, _ = _check_aws(tmp_path, aws, "20s")
+        assert aws.requests  # AWS was asked
+    not_read = [f for f in doc["findings"] if f["check"] == "aws-network-not-read"]
+    assert not_read and all("not an AWS API answer" in f["message"] for f in not_read)
+    assert all(f["message"].count("\n") == 0 for f in not_read)
+    assert doc["live"]["objects"]["APIService"] > 0 and rc in (0, 1)
+    assert any(f["check"] == "apiservice-unavailable" for f in doc["findings"]) or doc["paths"]
+
+
+def test_hanging_aws_endpoint_stops_at_the_deadline(tmp_path: Path) -> None:
+    def hang(c: Conn) -> None:
+        c.read_head()
+        time.sleep(60)
+
+    with HostileServer(hang) as aws:
+        rc, doc, elapsed = _check_aws(tmp_path, aws, "4s")
+    assert elapsed < 4 + 4
+    not_read = [f for f in doc["findings"] if f["check"] == "aws-network-not-read"]
+    assert len(not_read) == 1 and "deadline exceeded (--timeout 4s)" in not_read[0]["message"]
+    assert doc["live"]["objects"]["APIService"] > 0 and rc in (0, 1)

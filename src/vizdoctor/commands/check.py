@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import threading
 import time
 
 from vizdoctor.commands.output import add_output_options, write_report
@@ -52,7 +53,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--timeout",
         type=parse_duration,
         default=DEFAULT_TIMEOUT,
-        help=f"overall deadline for reading the cluster (default: {DEFAULT_TIMEOUT:g}s)",
+        help=f"deadline for the whole run: the cluster, credential plugins and the AWS read (default: "
+        f"{DEFAULT_TIMEOUT:g}s); what was read by then is reported",
     )
     p.add_argument(
         "--wait",
@@ -85,21 +87,55 @@ def _on_aws(inv: Inventory) -> bool:
     return any(str((n.get("spec") or {}).get("providerID", "")).startswith("aws://") for n in nodes)
 
 
-def _aws_network(inv: Inventory, args: argparse.Namespace) -> list[Finding]:
-    """Add the nodes' AWS network to inv.network; findings say what could not be read, and notes."""
+def _not_read(why: str) -> Finding:
+    return Finding(
+        AWS_NOT_READ,
+        "warning",
+        "inputs",
+        "AWS network read",
+        f"{why}. What this leaves undecided is reported as unknown, never guessed.",
+        "Raise --timeout, or run with --no-aws to check the cluster alone.",
+    )
+
+
+def _aws_network(inv: Inventory, args: argparse.Namespace, deadline: float) -> list[Finding]:
+    """Add the nodes' AWS network to inv.network; findings say what could not be read, and notes. The
+    AWS read gets what is left of --timeout; past it, the cluster results stand alone."""
     wanted = args.aws if args.aws is not None else _on_aws(inv)
     if not wanted or inv.live is None:
         return []
-    from vizdoctor.sources.aws import read_aws_network  # boto3 is imported only when AWS is read
+    from vizdoctor.sources.aws import AwsResult, read_aws_network  # boto3 only when AWS is read
 
-    res = read_aws_network(
-        inv.live.objects.get("Node", []),
-        inv.live.objects.get("Pod", []),
-        cluster_name=args.cluster_name,
-        region=args.region,
-        endpoint_url=args.aws_endpoint_url,
-        timeout=min(10.0, args.timeout),
-    )
+    left = deadline - time.monotonic()
+    if left <= 0.1:
+        return [_not_read(f"the AWS network was not read: deadline exceeded (--timeout {args.timeout:g}s)")]
+    nodes, pods = inv.live.objects.get("Node", []), inv.live.objects.get("Pod", [])
+    box: list[AwsResult | BaseException] = []
+
+    def read() -> None:
+        try:
+            box.append(
+                read_aws_network(
+                    nodes,
+                    pods,
+                    cluster_name=args.cluster_name,
+                    region=args.region,
+                    endpoint_url=args.aws_endpoint_url,
+                    timeout=min(10.0, left),
+                )
+            )
+        except Exception as exc:  # reported below as one line, never a traceback
+            box.append(exc)
+
+    # botocore bounds each socket read, not a call with its retries and pages: a thread bounds the whole
+    t = threading.Thread(target=read, name="vizdoctor-aws", daemon=True)
+    t.start()
+    t.join(left)
+    if not box:
+        return [_not_read(f"the AWS network was not read: deadline exceeded (--timeout {args.timeout:g}s)")]
+    res = box[0]
+    if isinstance(res, BaseException):
+        return [_not_read(f"the AWS network could not be read ({type(res).__name__})")]
     inv.network.merge(res.model)
     where = f"EKS cluster {res.cluster_name or '?'} in {res.region or '?'}"
     out = [
@@ -124,11 +160,12 @@ def _attempt(args: argparse.Namespace) -> Report:
     opts = KubeOptions(
         args.kubeconfig, args.context, args.timeout, args.viz_namespace, args.linkerd_namespace
     )
+    deadline = time.monotonic() + args.timeout
     try:
         inv = read_cluster(opts)
     except ClusterUnreachable as exc:
         raise UsageError(str(exc)) from exc
-    aws_findings = _aws_network(inv, args)
+    aws_findings = _aws_network(inv, args, deadline)
     report = analyse("check", inv)
     if aws_findings:
         report.findings.extend(aws_findings)
