@@ -124,3 +124,42 @@ def dashboard(c: Conn) -> None:
         c.send(answer("404 Not Found", body=b"no tap here"))
     else:
         c.send(answer("200 OK", {"Content-Type": "text/html"}, DASHBOARD_PAGE))
+
+
+def websocket_accept(head: str) -> bytes:
+    """The 101 answer to a websocket upgrade (RFC 6455 4.2.2)."""
+    import base64
+    import hashlib
+
+    key = next(
+        line.split(":", 1)[1].strip()
+        for line in head.split("\r\n")
+        if line.lower().startswith("sec-websocket-key:")
+    )
+    accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
+
+
+def huge_frame_dashboard(size: int) -> Handler:
+    """The dashboard page, then a websocket that answers the tap request with one text frame announced as
+    `size` bytes long, and streams zeros for it as long as the client reads."""
+
+    def handle(c: Conn) -> None:
+        head = c.read_head()
+        if not head.startswith("GET /api/tap"):
+            c.send(answer("200 OK", {"Content-Type": "text/html"}, DASHBOARD_PAGE))
+            return
+        c.send(websocket_accept(head))
+        c.sock.settimeout(2)
+        with contextlib.suppress(OSError):
+            c.sock.recv(4096)  # the tap request
+        c.send(bytes([0x81, 127]) + size.to_bytes(8, "big"))
+        chunk = b"0" * 65536
+        with contextlib.suppress(OSError):
+            for _ in range(size // len(chunk)):
+                c.send(chunk)
+
+    return handle

@@ -3,9 +3,17 @@ and reported, no https -> http downgrade."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from hostile import Conn, HostileServer, answer, dashboard, redirect_to
+import pytest
+
+from conftest import ROOT
+from hostile import DASHBOARD_PAGE, Conn, HostileServer, answer, dashboard, huge_frame_dashboard, redirect_to
 from test_probe import _self_signed
 from vizdoctor.probe import ProbeOptions, run_probe
 from vizdoctor.probe.steps import MAX_REDIRECTS
@@ -78,3 +86,67 @@ def test_redirects_are_bounded() -> None:
         assert page.cause == "dashboard-redirect-loop"
         assert len(srv.requests) == MAX_REDIRECTS + 1
         assert len(page.extra["redirects"]) == MAX_REDIRECTS + 1
+
+
+# ------------------------------------------------------------------ 8, 9. deadlines and bounded memory
+
+
+def _trickle(head_first: bool) -> Callable[[Conn], None]:
+    def handle(c: Conn) -> None:
+        c.read_head()
+        data = answer("200 OK", {"Content-Type": "text/html"}, DASHBOARD_PAGE * 50)
+        split = data.index(b"\r\n\r\n") + 4 if head_first else 0
+        c.send(data[:split])
+        for i in range(split, len(data)):
+            c.send(data[i : i + 1])
+            time.sleep(0.2)
+
+    return handle
+
+
+@pytest.mark.parametrize("head_first", [False, True], ids=["slow-headers", "slow-body"])
+def test_trickling_page_stops_at_the_timeout(head_first: bool) -> None:
+    with HostileServer(_trickle(head_first)) as srv:
+        t0 = time.monotonic()
+        result = run_probe(_opts(srv.origin + "/", timeout=1.5))
+        elapsed = time.monotonic() - t0
+    page = result.steps[0]
+    assert (page.status, page.cause) == ("error", "dashboard-no-answer")
+    assert elapsed < 1.5 + 1.5
+
+
+MEASURED = """import resource, sys
+from vizdoctor.cli import main
+code = main(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+sys.exit(code)
+"""
+
+
+def test_huge_websocket_frame_is_refused_in_bounded_memory_without_traceback(tmp_path: Path) -> None:
+    peak = tmp_path / "maxrss"
+    with HostileServer(huge_frame_dashboard(1 << 30)) as srv:
+        for _ in range(5):  # the traceback came in 6 runs of 10 before
+            r = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    MEASURED,
+                    str(peak),
+                    "probe",
+                    srv.origin + "/",
+                    "--timeout",
+                    "5",
+                    "-o",
+                    "json",
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert r.stderr == ""
+            tap = next(s for s in json.loads(r.stdout)["steps"] if s["step"] == "tap")
+            assert (tap["cause"], tap["close_code"]) == ("websocket-message-too-big", 1009)
+            # peak resident memory of the probe, in KiB on Linux: far below the 1 GiB frame
+            assert int(peak.read_text()) < 200 * 1024

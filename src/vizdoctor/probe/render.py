@@ -44,6 +44,7 @@ DOCUMENTED = frozenset(
         "tap-no-events",
         "tap-closed",
         "websocket-dropped",
+        "websocket-message-too-big",
         "websocket-idle-timeout",
         "websocket-closed-idle",
     }

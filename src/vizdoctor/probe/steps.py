@@ -12,6 +12,7 @@ import contextlib
 import html
 import http.client
 import json
+import logging
 import re
 import socket
 import ssl
@@ -31,6 +32,10 @@ from vizdoctor.probe.model import ProbeOptions, ProbeUsageError, Step, StepName,
 from vizdoctor.probe.transport import HTTPAnswer
 
 MAX_REDIRECTS = 5
+# A tap event is one JSON object of a few kB; these bound what a hostile server can make the probe hold
+# (websockets buffers up to max_queue messages of max_size each).
+MAX_MESSAGE = 1024 * 1024
+MAX_QUEUE = 16
 REDIRECTS = (301, 302, 303, 307, 308)
 BROWSER_HIDES = (
     "the dashboard shows only `Websocket error: undefined` (browsers hide the status of a failed "
@@ -507,6 +512,13 @@ def browser_origin(page: Target, opts: ProbeOptions) -> str | None:
     return page.origin
 
 
+# websockets logs what goes wrong in its reader thread (a refused frame, a reset) with a traceback, through
+# Python's last-resort handler onto stderr; each such event is reported as a step instead.
+_WS_LOG = logging.getLogger("vizdoctor.probe.websockets")
+_WS_LOG.addHandler(logging.NullHandler())
+_WS_LOG.propagate = False
+
+
 def open_ws(page: Target, opts: ProbeOptions, headers: list[tuple[str, str]]) -> ClientConnection:
     """Open the tap websocket like a browser: its Origin, no redirects followed, no pings sent."""
     sock = transport.open_socket(page, opts)
@@ -526,7 +538,9 @@ def open_ws(page: Target, opts: ProbeOptions, headers: list[tuple[str, str]]) ->
         open_timeout=opts.timeout,
         ping_interval=None,  # browsers never ping, and neither does the Linkerd web server
         close_timeout=min(2.0, opts.timeout),
-        max_size=None,
+        logger=_WS_LOG,
+        max_size=MAX_MESSAGE,  # a bigger frame is refused (1009) as its header arrives, not buffered
+        max_queue=MAX_QUEUE,
     )
 
 
@@ -642,6 +656,22 @@ def tap_request(opts: ProbeOptions) -> str:
     return json.dumps({"id": "tap-web", **query, "extract": True}, separators=(",", ":"))
 
 
+def _too_big(title: str, elapsed: float, events: int, request: str) -> Step:
+    """The probe closed the socket itself (1009): the server announced a message above MAX_MESSAGE."""
+    return Step(
+        "tap",
+        "error",
+        f"{title}: the server sent a message larger than {MAX_MESSAGE // 1024} KiB (closed 1009)",
+        cause="websocket-message-too-big",
+        elapsed=round(elapsed, 3),
+        message=f"after {events} event{'s' if events != 1 else ''}, a websocket message longer than "
+        f"{MAX_MESSAGE // 1024} KiB arrived; a tap event is a few kB of JSON, so this is not the Linkerd web "
+        "server's tap stream. The probe refused it (1009 Message too big) instead of buffering it.",
+        hint="check what answers /api/tap behind the proxy (a different backend, or a proxy that injects data)",
+        extra={"events": events, "request": request},
+    ).with_close(1009, "message too big", elapsed)
+
+
 def _close_of(ws: ClientConnection, exc: ConnectionClosed) -> tuple[int, str]:
     if exc.rcvd is not None:
         return exc.rcvd.code, exc.rcvd.reason
@@ -749,6 +779,8 @@ def tap_step(ws: ClientConnection, opts: ProbeOptions) -> Step:
                 except ValueError:
                     first = str(msg)[:200]
     except ConnectionClosed as exc:
+        if exc.sent is not None and exc.sent.code == 1009 and exc.rcvd is None:
+            return _too_big(title, time.monotonic() - t0, events, request)
         code, reason = _close_of(ws, exc)
         step = _explain_close(code, reason, time.monotonic() - t0, events, opts)
         step.extra["request"] = request
