@@ -242,7 +242,7 @@ def extract(text: str) -> Facts:
     conv = _CONVERSION.search(text)
     tap_banner = bool(
         re.search(
-            r"Websocket close error \[1011[^\]]*\] : HTTP error, status Code \[503\]|"
+            r"Websocket close error \[1011[^\]]{0,200}\] : HTTP error, status Code \[503\]|"
             r"status Code \[503\] \(unexpected API response: service unavailable",
             text,
             re.IGNORECASE,
