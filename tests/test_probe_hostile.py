@@ -125,7 +125,7 @@ sys.exit(code)
 
 def test_huge_websocket_frame_is_refused_in_bounded_memory_without_traceback(tmp_path: Path) -> None:
     peak = tmp_path / "maxrss"
-    with HostileServer(huge_frame_dashboard(1 << 30)) as srv:
+    with HostileServer(huge_frame_dashboard(1 << 40)) as srv:  # a 1 TiB frame, streamed while read
         for _ in range(5):  # the traceback came in 6 runs of 10 before
             r = subprocess.run(
                 [
@@ -148,5 +148,6 @@ def test_huge_websocket_frame_is_refused_in_bounded_memory_without_traceback(tmp
             assert r.stderr == ""
             tap = next(s for s in json.loads(r.stdout)["steps"] if s["step"] == "tap")
             assert (tap["cause"], tap["close_code"]) == ("websocket-message-too-big", 1009)
-            # peak resident memory of the probe, in KiB on Linux: far below the 1 GiB frame
-            assert int(peak.read_text()) < 200 * 1024
+            # peak resident memory of the probe, in KiB on Linux: bounded, not the frame (43 MiB alone; the
+            # most seen in a loaded full run: 354 MiB). Before the cap a 1 GiB frame cost 6.4 GB.
+            assert int(peak.read_text()) < 1024 * 1024

@@ -786,6 +786,12 @@ def tap_step(ws: ClientConnection, opts: ProbeOptions) -> Step:
         step.extra["request"] = request
         return step
     elapsed = time.monotonic() - t0
+    sent = ws.protocol.close_sent
+    if sent is not None and sent.code == 1009:
+        # refused an oversized message, and the server keeps sending instead of closing: end it here
+        with contextlib.suppress(Exception):
+            ws.close_socket()
+        return _too_big(title, elapsed, events, request)
     with contextlib.suppress(Exception):
         ws.close(1000)  # what the UI's Stop button does
     if events:
