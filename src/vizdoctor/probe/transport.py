@@ -144,7 +144,8 @@ def get(target: Target, opts: ProbeOptions, extra: list[tuple[str, str]]) -> HTT
     conn.sock = sock  # already connected (and wrapped); http.client sends on it as is
     # --timeout bounds each socket read; a server that sends one byte every few seconds (headers or body)
     # would keep us reading for ever. The watchdog shuts the socket at the deadline, and the read fails.
-    watchdog = threading.Timer(opts.timeout, _shutdown, args=(sock,))
+    fired = threading.Event()  # set before the socket is shut, so a read that ends because of it knows
+    watchdog = threading.Timer(opts.timeout, _shutdown, args=(sock, fired))
     watchdog.daemon = True
     watchdog.start()
     try:
@@ -160,11 +161,11 @@ def get(target: Target, opts: ProbeOptions, extra: list[tuple[str, str]]) -> HTT
         if len(resp.getheaders()) > MAX_HEADERS:
             raise http.client.HTTPException(f"more than {MAX_HEADERS} header fields")
         body = resp.read(MAX_BODY)
-        if watchdog.finished.is_set():  # fired: what was read is cut short
+        if fired.is_set():  # what was read is cut short
             raise TimeoutError(f"no complete answer within {opts.timeout:g} s")
         return HTTPAnswer(resp.status, resp.reason, list(resp.getheaders()), body)
     except (OSError, http.client.HTTPException) as exc:
-        if watchdog.finished.is_set():
+        if fired.is_set():
             raise TimeoutError(f"no complete answer within {opts.timeout:g} s") from exc
         raise
     finally:
@@ -172,6 +173,7 @@ def get(target: Target, opts: ProbeOptions, extra: list[tuple[str, str]]) -> HTT
         conn.close()
 
 
-def _shutdown(sock: socket.socket) -> None:
+def _shutdown(sock: socket.socket, fired: threading.Event) -> None:
+    fired.set()
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
