@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench setup sysdeps apiserver clean docs
+.PHONY: demo test lint typecheck unit bench fuzz setup sysdeps apiserver clean docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ apiserver:
 	@bash tests/apiserver/build.sh >/dev/null || echo "kube-apiserver could not be built here: the real-apiserver tests will skip and say why"
 
 test: sysdeps apiserver lint typecheck unit
+
+# The long run of the mutation fuzzer (make test runs 200 cases of it); figures in the README.
+FUZZ_ITERATIONS ?= 20000
+FUZZ_SEED ?= 1
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz.py $(FUZZ_ITERATIONS) $(FUZZ_SEED)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scan.py

@@ -15,6 +15,7 @@ import copy
 import datetime as dt
 import json
 import re
+import ssl
 import sys
 import threading
 import time
@@ -183,8 +184,15 @@ class FakeKube:
         mutate: Mutator | None = None,  # (kind, n-th list call of that kind, items) -> items
         # `check --probe`: request path of a proxy GET -> (status, body); a dict is sent as JSON, text as is
         proxy: dict[str, tuple[int, Any]] | None = None,
+        tls: tuple[Path, Path] | None = None,  # (certificate, key) in PEM: serve https
+        answers: dict[str, list[tuple[int, Any, dict[str, str]]]]
+        | None = None,  # resource -> canned answers,
+        # given first, one per request (status, JSON body or raw bytes, extra headers)
+        trickle: dict[str, float] | None = None,  # resource -> seconds between two bytes of the answer
     ) -> None:
         self.proxy = proxy or {}
+        self.answers = answers or {}
+        self.trickle = trickle or {}
         self.objects = objects
         self.secrets = secrets or {}
         self.token = token
@@ -197,13 +205,19 @@ class FakeKube:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        self.tls = tls
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(str(tls[0]), str(tls[1]))
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> FakeKube:
         self._thread.start()
@@ -305,15 +319,33 @@ class FakeKube:
                 req = Request(self.command, url.path, parse_qs(url.query), self.headers.get("Authorization"))
                 with fake._lock:
                     fake.requests.append(req)
-                code, body = fake._answer(req)
-                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+                resource = req.path.rstrip("/").rsplit("/", 1)[-1]
+                extra: dict[str, str] = {}
+                with fake._lock:
+                    canned = fake.answers.get(resource)
+                    answer = canned.pop(0) if canned else None
+                if answer is not None:
+                    code, raw, extra = answer
+                    data = raw if isinstance(raw, bytes) else json.dumps(raw).encode()
+                else:
+                    code, body = fake._answer(req)
+                    data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 try:
                     self.send_response(code)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
+                    for k, v in extra.items():
+                        self.send_header(k, v)
                     self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
+                    pause = fake.trickle.get(resource)
+                    if pause:
+                        for i in range(len(data)):
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(pause)
+                    else:
+                        self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
                     pass  # the client gave up (timeouts)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
@@ -327,7 +359,15 @@ class FakeKube:
 # --- kubeconfigs ----------------------------------------------------------------------------------------
 
 
-def kubeconfig(tmp_path: Path, server: str, *, exec_token: str | None = None, token: str = TOKEN) -> Path:
+def kubeconfig(
+    tmp_path: Path,
+    server: str,
+    *,
+    exec_token: str | None = None,
+    token: str = TOKEN,
+    client_pem: tuple[bytes, bytes] | None = None,  # (certificate, key): client-certificate-data / -key-data
+    insecure: bool = False,
+) -> Path:
     """A kubeconfig with context `fake-eks`: a static token, or an exec credential plugin printing one."""
     if exec_token is not None:
         plugin = tmp_path / "get-token.py"
@@ -347,10 +387,16 @@ def kubeconfig(tmp_path: Path, server: str, *, exec_token: str | None = None, to
         }
     else:
         user = {"token": token}
+    if client_pem is not None:
+        user["client-certificate-data"] = base64.b64encode(client_pem[0]).decode()
+        user["client-key-data"] = base64.b64encode(client_pem[1]).decode()
+    cluster: dict[str, Any] = {"server": server}
+    if insecure:
+        cluster["insecure-skip-tls-verify"] = True
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "fake", "cluster": {"server": server}}],
+        "clusters": [{"name": "fake", "cluster": cluster}],
         "users": [{"name": "tester", "user": user}],
         "contexts": [{"name": "fake-eks", "context": {"cluster": "fake", "user": "tester"}}],
         "current-context": "fake-eks",

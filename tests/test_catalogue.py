@@ -336,7 +336,7 @@ def _in(module: str, package: str) -> bool:
         ),
         ("vizdoctor.render", ("vizdoctor.checks", "vizdoctor.commands")),
         ("vizdoctor.checks", ("vizdoctor.commands", "vizdoctor.cli")),
-        ("vizdoctor.probe", ("vizdoctor.commands", "vizdoctor.cli")),
+        ("vizdoctor.prober", ("vizdoctor.commands", "vizdoctor.cli")),
         ("vizdoctor.remediation", ("vizdoctor.checks", "vizdoctor.commands", "vizdoctor.render")),
         (
             "vizdoctor.knowledge",

@@ -231,6 +231,36 @@ def test_long_pastes_stay_linear() -> None:
     assert time.perf_counter() - start < 20
 
 
+HOSTILE_SHAPES = [
+    "/api/tap",  # `/api/tap\S*\s...403` scanned to the end of the paste from every occurrence
+    "Websocket close error [1011",  # `\[1011[^\]]*\]` likewise
+    "service/",  # `service/\S+ in "..."`
+    "x",
+    "v1.a",
+    "dial tcp 10.0.0.1:8089",
+    'failed calling webhook "a": ',
+    "a-",
+]
+
+
+def _best_of(text: str, runs: int = 5) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        classify(text)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@pytest.mark.parametrize("unit", HOSTILE_SHAPES)
+def test_explain_grows_linearly_on_hostile_pastes(unit: str) -> None:
+    small = (unit * (65536 // len(unit) + 1))[:65536]
+    large = (unit * (262144 // len(unit) + 1))[:262144]
+    growth = _best_of(large) / _best_of(small)
+    # 4x the text: linear is ~4x; each quadratic pattern measured 12x-17x before it was bounded
+    assert growth < 10, f"{unit!r}: 256 KB took {growth:.1f}x the time of 64 KB"
+
+
 # --- what the next steps say ---------------------------------------------------------------------------
 
 

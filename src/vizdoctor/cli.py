@@ -7,13 +7,17 @@ No traceback ever reaches the user: unexpected failures print one line and exit 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from vizdoctor import __version__
 from vizdoctor.errors import VizdoctorError
+from vizdoctor.render.escape import one_line
 
 # Each command module imports its heavy dependencies (HCL parser, kubernetes client, websockets, rich)
 # inside `run`, so --version, --help and `explain` load none of them; --version loads no command at all.
@@ -52,7 +56,42 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP (CI cancellation, `timeout`): unwind normally so that cleanup (atexit hooks,
+    child processes in `finally` blocks) runs, instead of dying where we stand."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _signals_unwind() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, _terminate) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with _signals_unwind():
+        try:
+            return _main(argv)
+        except Terminated as exc:
+            print(f"vizdoctor: terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
+            return 128 + exc.signum
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--version"]:  # the cheapest path: no parser built
         print(f"vizdoctor {__version__}")
@@ -67,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
         return status
     except VizdoctorError as exc:
-        print(f"vizdoctor: {exc}", file=sys.stderr)
+        print(one_line(f"vizdoctor: {exc}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("vizdoctor: interrupted", file=sys.stderr)
@@ -76,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:  # the promise: never a traceback
         print(
-            f"vizdoctor: internal error ({type(exc).__name__}: {exc}); please report it with the inputs",
+            one_line(
+                f"vizdoctor: internal error ({type(exc).__name__}: {exc}); please report it with the inputs"
+            ),
             file=sys.stderr,
         )
         return 2

@@ -7,6 +7,7 @@ the HTTP status, endpoint or ClusterIP routing) and builds the explanation and n
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import textwrap
@@ -24,6 +25,7 @@ from vizdoctor.knowledge.errors import (
     ErrorPattern,
 )
 from vizdoctor.remediation.steps import Step, next_steps
+from vizdoctor.render.escape import safe_block
 from vizdoctor.schemas import SCHEMA
 
 
@@ -179,7 +181,7 @@ def extract(text: str) -> Facts:
     conv = _CONVERSION.search(text)
     tap_banner = bool(
         re.search(
-            r"Websocket close error \[1011[^\]]*\] : HTTP error, status Code \[503\]|"
+            r"Websocket close error \[1011[^\]]{0,200}\] : HTTP error, status Code \[503\]|"
             r"status Code \[503\] \(unexpected API response: service unavailable",
             text,
             re.IGNORECASE,
@@ -313,6 +315,13 @@ def _object_text(obj: dict[str, str]) -> str:
 
 
 def render_text(e: Explanation, out: IO[str], width: int = 100) -> None:
+    """The explanation as text; every line goes through render.escape (the pasted text is untrusted)."""
+    buf = io.StringIO()
+    _render_text(e, buf, width)
+    out.write(safe_block(buf.getvalue()))
+
+
+def _render_text(e: Explanation, out: IO[str], width: int = 100) -> None:
     title = CAUSES[e.cause].title
     out.write(f"cause: {e.cause} ({title})\n\n")
     out.write(textwrap.fill(e.summary, width=width, break_on_hyphens=False, break_long_words=False) + "\n\n")

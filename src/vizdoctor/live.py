@@ -6,9 +6,11 @@ parses arguments into `CheckOptions` and renders the `Report`.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from vizdoctor.findings import Finding, new
 from vizdoctor.model import Inventory
@@ -43,21 +45,64 @@ def _on_aws(inv: Inventory) -> bool:
     return any(str((n.get("spec") or {}).get("providerID", "")).startswith("aws://") for n in nodes)
 
 
-def _aws_network(inv: Inventory, opts: CheckOptions) -> list[Finding]:
-    """Add the nodes' AWS network to inv.network; findings say what could not be read, and notes."""
+T = TypeVar("T")
+
+
+def _within(deadline: float, read: Callable[[float], T]) -> T | str:
+    """`read(seconds left)` in a thread bounded by the run's deadline: a cloud SDK bounds each socket read,
+    not a call with its retries and pages. Returns the result, or why there is none (one line)."""
+    left = deadline - time.monotonic()
+    if left <= 0.1:
+        return "deadline exceeded"
+    box: list[T | BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(read(left))
+        except Exception as exc:  # reported as one line, never a traceback
+            box.append(exc)
+
+    t = threading.Thread(target=run, name="vizdoctor-cloud", daemon=True)
+    t.start()
+    t.join(left)
+    if not box:
+        return "deadline exceeded"
+    res = box[0]
+    if isinstance(res, BaseException):
+        return f"the read failed ({type(res).__name__})"
+    return res
+
+
+def _aws_network(inv: Inventory, opts: CheckOptions, deadline: float) -> list[Finding]:
+    """Add the nodes' AWS network to inv.network; findings say what could not be read, and notes. The
+    AWS read gets what is left of --timeout; past it, the cluster results stand alone."""
     wanted = opts.aws if opts.aws is not None else _on_aws(inv)
     if not wanted or inv.live is None:
         return []
     from vizdoctor.sources.aws import read_aws_network  # boto3 is imported only when AWS is read
 
-    res = read_aws_network(
-        inv.live.objects.get("Node", []),
-        inv.live.objects.get("Pod", []),
-        cluster_name=opts.cluster_name,
-        region=opts.region,
-        endpoint_url=opts.aws_endpoint_url,
-        timeout=min(10.0, opts.timeout),
+    nodes, pods = inv.live.objects.get("Node", []), inv.live.objects.get("Pod", [])
+    res = _within(
+        deadline,
+        lambda left: read_aws_network(
+            nodes,
+            pods,
+            cluster_name=opts.cluster_name,
+            region=opts.region,
+            endpoint_url=opts.aws_endpoint_url,
+            timeout=min(10.0, left),
+        ),
     )
+    if isinstance(res, str):
+        return [
+            new(
+                "aws-network-not-read",
+                "AWS network read",
+                f"The AWS network was not read: {res} (--timeout {opts.timeout:g}s). What this leaves "
+                "undecided is reported as unknown, never guessed.",
+                "Raise --timeout, or run with --no-aws to check the cluster alone.",
+            )
+        ]
     inv.network.merge(res.model)
     where = f"EKS cluster {res.cluster_name or '?'} in {res.region or '?'}"
     out = [
@@ -79,21 +124,35 @@ def _on_gce(inv: Inventory) -> bool:
     return any(str((n.get("spec") or {}).get("providerID", "")).startswith("gce://") for n in nodes)
 
 
-def _gcp_network(inv: Inventory, opts: CheckOptions) -> list[Finding]:
+def _gcp_network(inv: Inventory, opts: CheckOptions, deadline: float) -> list[Finding]:
     """Add the GKE cluster's control-plane firewall to inv.network; findings say what could not be read."""
     wanted = opts.gcp if opts.gcp is not None else _on_gce(inv)
     if not wanted or inv.live is None:
         return []
     from vizdoctor.sources.gcp import read_gke_network  # the Google clients load only when GCP is read
 
-    res = read_gke_network(
-        inv.live.objects.get("Node", []),
-        project=opts.gcp_project,
-        location=opts.gcp_location,
-        cluster_name=opts.cluster_name,
-        endpoint_url=opts.gcp_endpoint_url,
-        timeout=min(10.0, opts.timeout),
+    nodes = inv.live.objects.get("Node", [])
+    res = _within(
+        deadline,
+        lambda left: read_gke_network(
+            nodes,
+            project=opts.gcp_project,
+            location=opts.gcp_location,
+            cluster_name=opts.cluster_name,
+            endpoint_url=opts.gcp_endpoint_url,
+            timeout=min(10.0, left),
+        ),
     )
+    if isinstance(res, str):
+        return [
+            new(
+                "gcp-network-not-read",
+                "GKE firewall read",
+                f"The GKE cluster's firewall was not read: {res} (--timeout {opts.timeout:g}s). The "
+                "control-plane paths stay unknown (never guessed); `check --probe` measures them.",
+                "Raise --timeout, or run with --no-gcp to check the cluster alone.",
+            )
+        ]
     inv.network.merge(res.model)
     where = f"GKE cluster {res.cluster_name or '?'} in project {res.project or '?'}"
     return [
@@ -114,8 +173,9 @@ def check_once(opts: CheckOptions) -> Report:
     kube = KubeOptions(
         opts.kubeconfig, opts.context, opts.timeout, opts.viz_namespace, opts.linkerd_namespace
     )
+    deadline = time.monotonic() + opts.timeout  # --timeout bounds the whole run, cloud reads included
     inv = read_cluster(kube)
-    aws_findings = _aws_network(inv, opts) + _gcp_network(inv, opts)
+    aws_findings = _aws_network(inv, opts, deadline) + _gcp_network(inv, opts, deadline)
     report = analyse("check", inv)
     if aws_findings:
         report.findings = sort_findings([*report.findings, *aws_findings])

@@ -18,7 +18,7 @@ from vizdoctor.network.model import Cluster
 from vizdoctor.paths import ControlPlanePath, build_paths
 from vizdoctor.remediation.security_group import RuleSpec, make_fix, merge_ports, rule_key
 from vizdoctor.sources.loader import load
-from vizdoctor.sources.options import LoadOptions
+from vizdoctor.sources.options import DEFAULT_MAX_FILE_SIZE, LoadOptions
 
 
 @dataclass
@@ -130,7 +130,7 @@ def scan(
     Terraform variables (sources.options.LoadOptions)."""
     inv = load(paths, default_namespace, stdin, options=options)
     for path in values or []:
-        add_values_file(inv, path)
+        add_values_file(inv, path, options.max_file_size if options else DEFAULT_MAX_FILE_SIZE)
     net = inv.network
     if not (inv.objects_read or inv.targets or inv.services or net.clusters or net.groups or net.rules):
         problems = "; ".join(f"{p.path}: {p.message}" for p in inv.problems[:3])

@@ -69,7 +69,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=parse_duration,
         default=DEFAULT_TIMEOUT,
         metavar="DURATION",
-        help=f"overall deadline for reading the cluster (default: {DEFAULT_TIMEOUT:g}s)",
+        help=f"deadline for the whole run: the cluster, credential plugins and the AWS read (default: "
+        f"{DEFAULT_TIMEOUT:g}s); what was read by then is reported",
     )
     p.add_argument(
         "--wait",

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import TYPE_CHECKING
 
 from vizdoctor.commands import HelpFormatter
 from vizdoctor.commands.output import add_output_options, load_config, write_report
 from vizdoctor.errors import UsageError
+from vizdoctor.sources.options import DEFAULT_MAX_FILE_SIZE
 
 if TYPE_CHECKING:
     from vizdoctor.config import Config
     from vizdoctor.report import Report
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?", re.I)
+_SIZE_UNIT = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "ki": 2**10, "mi": 2**20, "gi": 2**30}
+
+
+def parse_size(text: str) -> int:
+    """`50MB`, `50M`, `1.5GiB`, `4096` -> bytes."""
+    m = _SIZE.fullmatch(text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 50MB, 200M, 1GiB)")
+    unit = (m.group(2) or "").lower().removesuffix("b")
+    return int(float(m.group(1)) * _SIZE_UNIT[unit])
+
 
 EXAMPLES = """examples:
   vizdoctor scan infra/ k8s/                      Terraform and manifests of your repository
@@ -94,6 +109,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="apply those edits to your .tf files in place (only insertions; atomic write), then scan again",
     )
+    p.add_argument(
+        "--max-file-size",
+        type=parse_size,
+        default=DEFAULT_MAX_FILE_SIZE,
+        metavar="SIZE",
+        help=f"skip larger files with a warning (default: {DEFAULT_MAX_FILE_SIZE // 2**20}MiB; e.g. 200MB)",
+    )
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -117,6 +139,7 @@ def _scan(args: argparse.Namespace, cfg: Config) -> Report:
         namespace=namespace,
         var_files=[*cfg.var_files, *args.var_file],
         variables=variables,
+        max_file_size=args.max_file_size,
     )
     return scan(
         list(args.paths), namespace, values=values, cluster=args.cluster or cfg.cluster, options=options

@@ -12,26 +12,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from vizdoctor.exposure.objects import HELM_VALUES_API, HELM_VALUES_KIND, Objects, as_dict, get
 from vizdoctor.location import Location
 from vizdoctor.model import Inventory, Problem, RawObject
+from vizdoctor.sources.loader import decode_text, read_limited
+from vizdoctor.sources.manifests import YAML_ERRORS, BadDocument, load_bounded
+from vizdoctor.sources.options import DEFAULT_MAX_FILE_SIZE
+from vizdoctor.sources.parse_errors import yaml_error
 
 
-def add_values_file(inv: Inventory, path: str) -> None:
+def add_values_file(inv: Inventory, path: str, max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
     """Read a values file into the inventory; a file that cannot be read becomes an input problem."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        inv.problems.append(Problem(path, None, f"cannot read values file: {exc}"))
+    data_bytes = read_limited(Path(path), max_size, inv.problems)
+    text = None if data_bytes is None else decode_text(path, data_bytes, inv.problems)
+    if text is None:
         return
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        inv.problems.append(Problem(path, line, f"not a YAML values file: {exc}"))
+        data = load_bounded(text)
+    except BadDocument as exc:
+        inv.problems.append(Problem(path, None, f"values file {exc}"))
+        return
+    except YAML_ERRORS as exc:
+        line, message = yaml_error(exc)  # never the offending line: it may hold a password
+        inv.problems.append(Problem(path, line, f"not a YAML values file: {message}"))
         return
     if data is None:
         data = {}

@@ -39,6 +39,8 @@ class WebTarget:
     notes: list[str] = field(default_factory=list)
 
     def port_matches(self, port: int | str | None) -> bool:
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int | str)):
+            return False  # a list or mapping where the port goes: no Service port matches it
         return port is None or port in self.ports or str(port) in {str(p) for p in self.ports}
 
 

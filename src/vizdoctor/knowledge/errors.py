@@ -343,7 +343,7 @@ PATTERNS: tuple[ErrorPattern, ...] = (
     ),
     _row(
         "dashboard-websocket-not-proxied",
-        r"/api/tap\S*\s.{0,120}?\b400\b|Unexpected response code: 400",
+        r"/api/tap\S{0,512}\s.{0,120}?\b400\b|Unexpected response code: 400",
         "WebSocket connection to 'wss://linkerd.example.com/api/tap' failed: Error during WebSocket handshake: "
         "Unexpected response code: 400",
         "linkerd/linkerd2#5897, #10824 (ingresses that do not pass the Upgrade headers); gorilla/websocket "
@@ -638,7 +638,7 @@ PATTERNS: tuple[ErrorPattern, ...] = (
     ),
     _row(
         "service-not-found",
-        r"\bServiceNotFound\b|service/\S+ in \"[^\"]+\" is not present|services? \"[^\"]+\" not found",
+        r"\bServiceNotFound\b|service/[^\s\"]{1,253} in \"[^\"]{1,253}\" is not present|services? \"[^\"]{1,253}\" not found",
         'ServiceNotFound: service/tap in "linkerd-viz" is not present',
         "kube-aggregator reason ServiceNotFound, format `service/%s in %q is not present` "
         "(control-plane-reachability.md §9; linkerd-viz.md §5.4)",
@@ -653,7 +653,7 @@ PATTERNS: tuple[ErrorPattern, ...] = (
     # --- unavailable, reason not in the text: least specific ---------------------------------------------
     _row(
         "apiservice-unavailable",
-        r"Websocket close error \[1011[^\]]*\] : HTTP error, status Code \[503\]|"
+        r"Websocket close error \[1011[^\]]{0,200}\] : HTTP error, status Code \[503\]|"
         r"HTTP error, status Code \[503\] \(unexpected API response: service unavailable",
         "Websocket close error [1011: Internal Error] : HTTP error, status Code [503] (unexpected API response: "
         "service unavailable )",
@@ -704,7 +704,7 @@ PATTERNS: tuple[ErrorPattern, ...] = (
     # --- the dashboard's websocket handshake failed (weakest signals) --------------------------------------
     _row(
         "dashboard-origin-rejected",
-        r"/api/tap\S*\s.{0,120}?\b403\b|Unexpected response code: 403",
+        r"/api/tap\S{0,512}\s.{0,120}?\b403\b|Unexpected response code: 403",
         "Error during WebSocket handshake: Unexpected response code: 403",
         "linkerd/linkerd2#5897 (Ambassador logs 403 on /api/tap); gorilla Upgrader answers 403 on a failed "
         "Origin check (linkerd-viz.md §4.2)",

@@ -10,6 +10,7 @@ from rich.text import Text
 from vizdoctor.catalogue import docs_url as page_url
 from vizdoctor.prober.model import ProbeOptions, ProbeResult, Step
 from vizdoctor.render.console import make_console
+from vizdoctor.render.escape import one_line, safe_lines
 from vizdoctor.schemas import SCHEMA
 
 # Causes with their own section in docs/probe.md; other causes come from `vizdoctor explain` (a tap close
@@ -27,6 +28,7 @@ DOCUMENTED = frozenset(
         "dashboard-unreachable",
         "dashboard-login-redirect",
         "dashboard-redirect-loop",
+        "dashboard-redirect-downgrade",
         "dashboard-page-unexpected",
         "websocket-upgrade-stripped",
         "websocket-forbidden",
@@ -42,6 +44,7 @@ DOCUMENTED = frozenset(
         "tap-no-events",
         "tap-closed",
         "websocket-dropped",
+        "websocket-message-too-big",
         "websocket-idle-timeout",
         "websocket-closed-idle",
     }
@@ -101,16 +104,16 @@ def render_text(
     console = make_console(out, color)
 
     def detail(text: str, style: str = "") -> None:
-        for ln in text.splitlines():
+        for ln in safe_lines(text.rstrip("\n")):
             console.print(Text(INDENT + ln, style=style), soft_wrap=True)
 
-    console.print(Text(f"vizdoctor probe {result.url} (tap {opts.resource} -n {opts.namespace})"))
+    console.print(Text(one_line(f"vizdoctor probe {result.url} (tap {opts.resource} -n {opts.namespace})")))
     console.print()
     console.print(Text("linkerd-viz dashboard", style="bold"))
     console.print("-" * len("linkerd-viz dashboard"))
     for s in result.steps:
         mark, style = GLYPH[s.status]
-        console.print(Text.assemble((mark, f"bold {style}"), " ", s.title), soft_wrap=True)
+        console.print(Text.assemble((mark, f"bold {style}"), " ", one_line(s.title)), soft_wrap=True)
         if s.status == "skipped":
             continue
         if s.message:

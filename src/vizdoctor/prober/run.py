@@ -21,7 +21,8 @@ def run_probe(opts: ProbeOptions) -> ProbeResult:
         raise ProbeUsageError("--timeout and --tap-seconds must be positive, --idle not negative")
     no_idle = "not requested: --idle SECONDS times the proxy's idle timeout"
 
-    page, final = st.page_step(target, opts, headers)
+    pr = st.page_step(target, opts, headers)
+    page, final, headers = pr.step, pr.final, pr.headers  # no credentials for another origin
     out = [page]
     if page.status == "error":
         out.append(_skipped("websocket", "the page failed; every request fails the same way"))

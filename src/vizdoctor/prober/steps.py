@@ -12,6 +12,7 @@ import contextlib
 import html
 import http.client
 import json
+import logging
 import re
 import socket
 import ssl
@@ -34,6 +35,10 @@ from vizdoctor.prober.transport import HTTPAnswer
 from vizdoctor.remediation.dashboard import STRIP_ORIGIN_HINT, helm_set_host, host_regex, rewrite_hint
 
 MAX_REDIRECTS = 5
+# A tap event is one JSON object of a few kB; these bound what a hostile server can make the probe hold
+# (websockets buffers up to max_queue messages of max_size each).
+MAX_MESSAGE = 1024 * 1024
+MAX_QUEUE = 16
 REDIRECTS = (301, 302, 303, 307, 308)
 BROWSER_HIDES = (
     "the dashboard shows only `Websocket error: undefined` (browsers hide the status of a failed "
@@ -278,110 +283,185 @@ def _failed(step: StepName, title: str, f: Failure, **kw: object) -> Step:
 # ---------------------------------------------------------------------------------------------- 1. page
 
 
-def page_step(target: Target, opts: ProbeOptions, headers: list[tuple[str, str]]) -> tuple[Step, Target]:
-    """GET the page; returns the step and the URL the browser would end up on."""
+def same_credential_scope(origin: Target, other: Target) -> bool:
+    """May credentials given for `origin` go to `other`? Only the same origin (scheme, host, port), or the
+    same host upgraded from http to https on its default port: what curl (without --location-trusted) and the
+    Fetch standard allow. Anything else is another origin and gets no Authorization, Cookie or -H header."""
+    if (other.scheme, other.host.lower(), other.port) == (origin.scheme, origin.host.lower(), origin.port):
+        return True
+    return (
+        origin.scheme == "http"
+        and other.scheme == "https"
+        and other.host.lower() == origin.host.lower()
+        and origin.default_port
+        and other.default_port
+    )
+
+
+@dataclass
+class PageResult:
+    step: Step
+    final: Target  # the URL the browser ends up on
+    headers: list[tuple[str, str]]  # what may be sent to `final`: nothing when it is another origin
+
+
+def page_step(target: Target, opts: ProbeOptions, headers: list[tuple[str, str]]) -> PageResult:
+    """GET the page, following at most MAX_REDIRECTS redirects. Credentials (--user, -H) go only to the
+    URL's own origin: a redirect elsewhere is followed without them, and an https -> http redirect is never
+    followed (the next request would carry the session in clear)."""
     hops: list[str] = []
+    dropped: list[str] = []  # origins that got no credentials
     current = target
     ans: HTTPAnswer | None = None
+
+    def scoped(t: Target) -> list[tuple[str, str]]:
+        return headers if same_credential_scope(target, t) else []
+
+    def done(step: Step, final: Target) -> PageResult:
+        step.extra.setdefault("redirects", hops)
+        if dropped:
+            step.extra["credentials_withheld_from"] = dropped
+            note = (
+                f"credentials (--user, -H) were not sent to {', '.join(dropped)}: another origin than "
+                f"{target.origin}"
+            )
+            step.message = f"{step.message}; {note}" if step.message else note
+        return PageResult(step, final, scoped(final))
+
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            ans = transport.get(current, opts, headers)
+            ans = transport.get(current, opts, scoped(current))
         except transport.ConnectError as exc:
             if not hops:
                 raise ProbeUsageError(str(exc)) from None
-            return Step(
-                "page",
-                "error",
-                f"page {target.url}: redirect target unreachable",
-                cause="dashboard-unreachable",
-                message=f"redirected ({'; '.join(hops)}), then {exc}",
-                hint="check where the proxy redirects to",
-                extra={"redirects": hops},
-            ), current
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {target.url}: redirect target unreachable",
+                    cause="dashboard-unreachable",
+                    message=f"redirected ({'; '.join(hops)}), then {exc}",
+                    hint="check where the proxy redirects to",
+                ),
+                current,
+            )
         except (OSError, http.client.HTTPException) as exc:
-            return Step(
-                "page",
-                "error",
-                f"page {current.url}: no HTTP answer",
-                cause="dashboard-no-answer",
-                message=f"connected to {current.netloc} but got no HTTP answer within {opts.timeout:g}s "
-                f"({type(exc).__name__}: {exc or 'timeout'}).",
-                hint="is it really http(s)? a TLS port spoken to with http://, or a proxy that hangs, look like this",
-                extra={"redirects": hops},
-            ), current
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {current.url}: no HTTP answer",
+                    cause="dashboard-no-answer",
+                    message=f"connected to {current.netloc} but got no complete HTTP answer within "
+                    f"{opts.timeout:g}s ({type(exc).__name__}: {exc or 'timeout'}).",
+                    hint="is it really http(s)? a TLS port spoken to with http://, or a proxy that hangs, look "
+                    "like this",
+                ),
+                current,
+            )
         location = ans.header("Location")
         if ans.status not in REDIRECTS or not location:
             break
         try:
             nxt = transport.parse_target(urllib.parse.urljoin(current.url, location))
         except ProbeUsageError:
-            return Step(
-                "page",
-                "error",
-                f"page {current.url}: HTTP {ans.status} to an unusable Location",
-                cause="dashboard-http-error",
-                http_status=ans.status,
-                message=f"redirect to {location!r}, which a browser cannot open",
-                hint="fix the proxy's redirect",
-            ), current
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {current.url}: HTTP {ans.status} to an unusable Location",
+                    cause="dashboard-http-error",
+                    http_status=ans.status,
+                    message=f"redirect to {location!r}, which a browser cannot open",
+                    hint="fix the proxy's redirect",
+                ),
+                current,
+            )
         hops.append(f"{ans.status} {current.url} -> {nxt.url}")
+        if current.scheme == "https" and nxt.scheme == "http":
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {current.url}: redirected from https to http",
+                    cause="dashboard-redirect-downgrade",
+                    http_status=ans.status,
+                    message=f"the server redirects to plain http ({'; '.join(hops)}); the probe does not follow "
+                    "it, because the next request would carry cookies and credentials in clear text.",
+                    hint="serve the dashboard on https only: fix the proxy's redirect (a wrong X-Forwarded-Proto "
+                    "or a `return 301 http://...` rule looks like this)",
+                ),
+                current,
+            )
+        if not same_credential_scope(target, nxt) and headers and nxt.origin not in dropped:
+            dropped.append(nxt.origin)
         if LOGIN_PATH.search(urllib.parse.urlsplit(nxt.url).path) or (
             nxt.host != current.host and ("rd=" in nxt.path or "redirect_uri=" in nxt.path)
         ):
-            return Step(
-                "page",
-                "error",
-                f"page {target.url}: redirected to a sign-in page",
-                cause="dashboard-login-redirect",
-                http_status=ans.status,
-                message=f"the dashboard sits behind a login ({'; '.join(hops)}); the probe cannot sign in.",
-                hint="pass the session the browser has, e.g. -H 'Cookie: _oauth2_proxy=...' (copy it from "
-                "DevTools), or probe the Service directly through `kubectl port-forward`",
-                extra={"redirects": hops},
-            ), nxt
+            return done(
+                Step(
+                    "page",
+                    "error",
+                    f"page {target.url}: redirected to a sign-in page",
+                    cause="dashboard-login-redirect",
+                    http_status=ans.status,
+                    message=f"the dashboard sits behind a login ({'; '.join(hops)}); the probe cannot sign in.",
+                    hint="pass the session the browser has, e.g. -H 'Cookie: _oauth2_proxy=...' (copy it from "
+                    "DevTools), or probe the Service directly through `kubectl port-forward`",
+                ),
+                nxt,
+            )
         current = nxt
     else:
-        return Step(
-            "page",
-            "error",
-            f"page {target.url}: more than {MAX_REDIRECTS} redirects",
-            cause="dashboard-redirect-loop",
-            message="; ".join(hops),
-            hint="a redirect loop, often http→https on both the load balancer and the ingress",
-            extra={"redirects": hops},
-        ), current
+        return done(
+            Step(
+                "page",
+                "error",
+                f"page {target.url}: more than {MAX_REDIRECTS} redirects",
+                cause="dashboard-redirect-loop",
+                message="; ".join(hops),
+                hint="a redirect loop, often http→https on both the load balancer and the ingress",
+            ),
+            current,
+        )
     assert ans is not None
     after = f" after {len(hops)} redirect{'s' if len(hops) > 1 else ''}" if hops else ""
     redirects = f"redirects followed: {'; '.join(hops)}" if hops else ""
     extra = {"redirects": hops, "final_url": current.url}
     if ans.status == 200:
         if looks_like_dashboard(ans.text):
-            return Step(
+            return done(
+                Step(
+                    "page",
+                    "ok",
+                    f"page {current.url} answered 200 (Linkerd dashboard){after}",
+                    http_status=200,
+                    message=redirects,
+                    extra=extra,
+                ),
+                current,
+            )
+        return done(
+            Step(
                 "page",
-                "ok",
-                f"page {current.url} answered 200 (Linkerd dashboard){after}",
+                "warning",
+                f"page {current.url} answered 200{after}, but not with the Linkerd dashboard",
+                cause="dashboard-page-unexpected",
                 http_status=200,
-                message=redirects,
+                message="the page has none of the dashboard's markers (<title>Linkerd</title>, index_bundle.js): "
+                "the route may point to another service." + (f" {redirects}" if redirects else ""),
+                hint=f"check that the route's backend is Service web port {WEB_PORT} in {VIZ}",
                 extra=extra,
-            ), current
-        return Step(
-            "page",
-            "warning",
-            f"page {current.url} answered 200{after}, but not with the Linkerd dashboard",
-            cause="dashboard-page-unexpected",
-            http_status=200,
-            message="the page has none of the dashboard's markers (<title>Linkerd</title>, index_bundle.js): "
-            "the route may point to another service." + (f" {redirects}" if redirects else ""),
-            hint=f"check that the route's backend is Service web port {WEB_PORT} in {VIZ}",
-            extra=extra,
-        ), current
+            ),
+            current,
+        )
     f = http_failure("page", ans, opts, None)
     step = _failed("page", f"page {current.url}", f, http_status=ans.status)
     if redirects:
         step.message += f" ({redirects})"
     rejected = host_rejection(ans.text) if ans.status == 400 else None
     step.extra = {**extra, **({"host": rejected[0], "regex": rejected[1]} if rejected else {})}
-    return step, current
+    return done(step, current)
 
 
 # ----------------------------------------------------------------------------------------- 2. websocket
@@ -405,6 +485,13 @@ def browser_origin(page: Target, opts: ProbeOptions) -> str | None:
     return page.origin
 
 
+# websockets logs what goes wrong in its reader thread (a refused frame, a reset) with a traceback, through
+# Python's last-resort handler onto stderr; each such event is reported as a step instead.
+_WS_LOG = logging.getLogger("vizdoctor.prober.websockets")
+_WS_LOG.addHandler(logging.NullHandler())
+_WS_LOG.propagate = False
+
+
 def open_ws(page: Target, opts: ProbeOptions, headers: list[tuple[str, str]]) -> ClientConnection:
     """Open the tap websocket like a browser: its Origin, no redirects followed, no pings sent."""
     sock = transport.open_socket(page, opts)
@@ -424,7 +511,9 @@ def open_ws(page: Target, opts: ProbeOptions, headers: list[tuple[str, str]]) ->
         open_timeout=opts.timeout,
         ping_interval=None,  # browsers never ping, and neither does the Linkerd web server
         close_timeout=min(2.0, opts.timeout),
-        max_size=None,
+        logger=_WS_LOG,
+        max_size=MAX_MESSAGE,  # a bigger frame is refused (1009) as its header arrives, not buffered
+        max_queue=MAX_QUEUE,
     )
 
 
@@ -540,6 +629,22 @@ def tap_request(opts: ProbeOptions) -> str:
     return json.dumps({"id": "tap-web", **query, "extract": True}, separators=(",", ":"))
 
 
+def _too_big(title: str, elapsed: float, events: int, request: str) -> Step:
+    """The probe closed the socket itself (1009): the server announced a message above MAX_MESSAGE."""
+    return Step(
+        "tap",
+        "error",
+        f"{title}: the server sent a message larger than {MAX_MESSAGE // 1024} KiB (closed 1009)",
+        cause="websocket-message-too-big",
+        elapsed=round(elapsed, 3),
+        message=f"after {events} event{'s' if events != 1 else ''}, a websocket message longer than "
+        f"{MAX_MESSAGE // 1024} KiB arrived; a tap event is a few kB of JSON, so this is not the Linkerd web "
+        "server's tap stream. The probe refused it (1009 Message too big) instead of buffering it.",
+        hint="check what answers /api/tap behind the proxy (a different backend, or a proxy that injects data)",
+        extra={"events": events, "request": request},
+    ).with_close(1009, "message too big", elapsed)
+
+
 def _close_of(ws: ClientConnection, exc: ConnectionClosed) -> tuple[int, str]:
     if exc.rcvd is not None:
         return exc.rcvd.code, exc.rcvd.reason
@@ -647,11 +752,19 @@ def tap_step(ws: ClientConnection, opts: ProbeOptions) -> Step:
                 except ValueError:
                     first = str(msg)[:200]
     except ConnectionClosed as exc:
+        if exc.sent is not None and exc.sent.code == 1009 and exc.rcvd is None:
+            return _too_big(title, time.monotonic() - t0, events, request)
         code, reason = _close_of(ws, exc)
         step = _explain_close(code, reason, time.monotonic() - t0, events, opts)
         step.extra["request"] = request
         return step
     elapsed = time.monotonic() - t0
+    sent = ws.protocol.close_sent
+    if sent is not None and sent.code == 1009:
+        # refused an oversized message, and the server keeps sending instead of closing: end it here
+        with contextlib.suppress(Exception):
+            ws.close_socket()
+        return _too_big(title, elapsed, events, request)
     with contextlib.suppress(Exception):
         ws.close(1000)  # what the UI's Stop button does
     if events:

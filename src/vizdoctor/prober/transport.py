@@ -4,9 +4,11 @@ environment, `--resolve` to reach a name before DNS knows it, TLS verified unles
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import urllib.parse
 from dataclasses import dataclass
 
@@ -15,6 +17,7 @@ from vizdoctor.prober.model import ProbeOptions, ProbeUsageError, Target
 
 USER_AGENT = f"vizdoctor/{__version__} (probe)"
 MAX_BODY = 64 * 1024
+MAX_HEADERS = 100  # http.client itself refuses more than 100 header lines
 
 
 def parse_target(url: str) -> Target:
@@ -139,6 +142,12 @@ def get(target: Target, opts: ProbeOptions, extra: list[tuple[str, str]]) -> HTT
             raise ConnectError(describe_connect_error(target, exc)) from exc
     conn = http.client.HTTPConnection(target.host, target.port, timeout=opts.timeout)
     conn.sock = sock  # already connected (and wrapped); http.client sends on it as is
+    # --timeout bounds each socket read; a server that sends one byte every few seconds (headers or body)
+    # would keep us reading for ever. The watchdog shuts the socket at the deadline, and the read fails.
+    fired = threading.Event()  # set before the socket is shut, so a read that ends because of it knows
+    watchdog = threading.Timer(opts.timeout, _shutdown, args=(sock, fired))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.putrequest("GET", target.path, skip_host=True, skip_accept_encoding=True)
         conn.putheader("Host", target.netloc)
@@ -149,7 +158,22 @@ def get(target: Target, opts: ProbeOptions, extra: list[tuple[str, str]]) -> HTT
             conn.putheader(name, value)
         conn.endheaders()
         resp = conn.getresponse()
+        if len(resp.getheaders()) > MAX_HEADERS:
+            raise http.client.HTTPException(f"more than {MAX_HEADERS} header fields")
         body = resp.read(MAX_BODY)
+        if fired.is_set():  # what was read is cut short
+            raise TimeoutError(f"no complete answer within {opts.timeout:g} s")
         return HTTPAnswer(resp.status, resp.reason, list(resp.getheaders()), body)
+    except (OSError, http.client.HTTPException) as exc:
+        if fired.is_set():
+            raise TimeoutError(f"no complete answer within {opts.timeout:g} s") from exc
+        raise
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+def _shutdown(sock: socket.socket, fired: threading.Event) -> None:
+    fired.set()
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)

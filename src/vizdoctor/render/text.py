@@ -11,6 +11,7 @@ from rich.text import Text
 from vizdoctor.findings import Finding
 from vizdoctor.paths import describe
 from vizdoctor.render.console import make_console
+from vizdoctor.render.escape import one_line, safe_lines
 from vizdoctor.report import Report
 
 GLYPH = {
@@ -25,11 +26,11 @@ INDENT = "    "
 
 def _line(console: Console, glyph: str, text: str) -> None:
     mark, style = GLYPH[glyph]
-    console.print(Text.assemble((mark, f"bold {style}"), " ", text), soft_wrap=True)
+    console.print(Text.assemble((mark, f"bold {style}"), " ", one_line(text)), soft_wrap=True)
 
 
 def _detail(console: Console, text: str, style: str = "") -> None:
-    for ln in text.splitlines():
+    for ln in safe_lines(text.rstrip("\n")):
         console.print(Text(INDENT + ln, style=style), soft_wrap=True)
 
 
@@ -99,12 +100,16 @@ def _status(report: Report) -> str:
     counts = {"open": 0, "blocked": 0, "unknown": 0}
     for p in report.paths:
         counts[p.status] += 1
-    verdict = "×" if s["error"] else "‼" if s["warning"] or counts["unknown"] else "√"
+    # Never a √ over a cluster that could not be read in full: what was not read was not checked.
+    live = report.inventory.live
+    not_read = sorted({c.resource for c in live.cannot_read}) if live else []
+    verdict = "×" if s["error"] else "‼" if s["warning"] or counts["unknown"] or not_read else "√"
     suppressed = f", {len(report.suppressed)} suppressed" if report.suppressed else ""
     return (
         f"Status check results are {verdict}  ({_n(s['error'], 'error')}, {_n(s['warning'], 'warning')}, "
         f"{s['info']} info{suppressed}; "
         f"paths: {counts['open']} open, {counts['blocked']} blocked, {counts['unknown']} unknown)"
+        + (f"; could not read: {', '.join(not_read)}" if not_read else "")
     )
 
 
@@ -126,8 +131,10 @@ def render(
     clusters = ", ".join(f"{c.name} ({c.kind})" for c in inv.network.clusters) or "none"
     console.print(
         Text(
-            f"vizdoctor {report.command}: {_source(report)}, {inv.objects_read} Kubernetes "
-            f"objects, {len(report.paths)} control-plane paths; cluster network: {clusters}"
+            one_line(
+                f"vizdoctor {report.command}: {_source(report)}, {inv.objects_read} Kubernetes "
+                f"objects, {len(report.paths)} control-plane paths; cluster network: {clusters}"
+            )
         )
     )
     by_cat: dict[str, list[Finding]] = {}

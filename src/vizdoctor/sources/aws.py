@@ -26,6 +26,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.parsers import ResponseParserError
 
 from vizdoctor.knowledge import aws_sg
 from vizdoctor.network.model import (
@@ -201,8 +202,18 @@ def _names(items: Iterable[str], limit: int = 5) -> str:
 # --- AWS calls ------------------------------------------------------------------------------------
 
 
+# What an AWS call can fail with. ResponseParserError (not a BotoCoreError) is a 200 whose body is no AWS
+# answer: a proxy's or captive portal's HTML page; KeyError/TypeError: JSON of the wrong shape.
+AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError, KeyError, TypeError)
+
+
 def _explain(action: str, exc: BaseException, hint: str = "") -> str:
     """One line for `errors`: the IAM action, what AWS said, and what to do."""
+    if isinstance(exc, ResponseParserError | KeyError | TypeError):
+        return (
+            f"{action} failed: the answer is not an AWS API answer (a proxy's or a captive portal's page?); "
+            "check HTTPS_PROXY and the AWS endpoint"
+        )
     if isinstance(exc, ClientError):
         err = exc.response.get("Error") or {}
         code = str(err.get("Code") or "")
@@ -618,7 +629,7 @@ class _Reader:
             return {}, self.why_unknown or "no AWS client"
         try:
             return _describe_instances(self.ec2, ids), None
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             error = _explain(DESCRIBE_INSTANCES, exc)
             self.result.errors.append(error)
             return {}, error
@@ -648,7 +659,7 @@ class _Reader:
             return cp
         try:
             info = self.eks.describe_cluster(name=name)["cluster"]
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             code = (exc.response.get("Error") or {}).get("Code") if isinstance(exc, ClientError) else None
             hint = (
                 f" (is {name!r} the cluster's name, and is it in {self.result.region}?)"
@@ -749,7 +760,7 @@ class _Reader:
         elif wanted:
             try:
                 described = _describe_security_groups(self.ec2, wanted)
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_ERRORS as exc:
                 error = _explain(DESCRIBE_SECURITY_GROUPS, exc)
                 self.result.errors.append(error)
         groups: dict[str, SecurityGroup] = {}

@@ -19,12 +19,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import email.utils
+import functools
 import importlib.util
 import json
 import logging
 import os
+import signal
+import subprocess
 import threading
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -41,6 +47,25 @@ PAGE_SIZE = 500
 PER_CALL_TIMEOUT = 10.0  # seconds; never more than what is left of the overall deadline
 DEFAULT_TIMEOUT = 30.0
 DEADLINE_EXCEEDED = "deadline exceeded"
+MAX_429_RETRIES = 5  # 429 Too Many Requests: retried after Retry-After while the deadline allows
+EXEC_MIN_REFRESH = 60.0  # seconds between two runs of an exec credential plugin
+
+
+def _retry_after(exc: Any) -> float:
+    """Retry-After of a 429 in seconds (delta-seconds or an HTTP date, RFC 9110 10.2.3); 1 s without one."""
+    headers = getattr(exc, "headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    if not value:
+        return 1.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, IndexError):
+        return 1.0
 
 
 @dataclass(frozen=True)
@@ -230,18 +255,110 @@ def _in_cluster_only(opts: KubeOptions) -> bool:
     )
 
 
+_MEMORY_FILES: dict[str, str] = {}  # content -> /proc/self/fd path, for the life of the process
+
+
+def _memory_file(content: Any, temp_file_path: Any = None, force_recreate: bool = False) -> str:
+    """Stands in for the client's `_create_temp_file_with_content`, which writes the kubeconfig's client key,
+    client certificate and CA (and an exec plugin's clientKeyData) to files in /tmp that stay there when the
+    process is killed (SIGTERM from CI cancellation or `timeout`). Here they live in anonymous memory
+    (memfd) and are opened by path through /proc/self/fd, so key material never reaches a disk."""
+    key = str(content)
+    if not force_recreate and key in _MEMORY_FILES:
+        return _MEMORY_FILES[key]
+    fd = os.memfd_create("vizdoctor-kubeconfig", os.MFD_CLOEXEC)
+    os.write(fd, content.encode() if isinstance(content, str) else bytes(content))
+    path = f"/proc/self/fd/{fd}"
+    _MEMORY_FILES[key] = path
+    return path
+
+
+def _keep_key_material_in_memory() -> None:
+    from kubernetes.config import kube_config
+
+    if hasattr(os, "memfd_create") and Path("/proc/self/fd").is_dir():
+        kube_config._create_temp_file_with_content = _memory_file
+    # Elsewhere the client's files stay; the CLI turns SIGTERM into a normal exit, so the client's atexit
+    # hook removes them.
+
+
+class _PluginProcesses:
+    """Exec credential plugins (`aws eks get-token`, `gke-gcloud-auth-plugin`, ...) are started by the client
+    with a plain Popen and waited for without a timeout. Here each gets its own process group, so that a
+    plugin that hangs is killed with everything it started when the deadline passes or the run ends."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen[Any]] = []
+        self.lock = threading.Lock()
+
+    def popen(self, *args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
+        proc: subprocess.Popen[Any] = subprocess.Popen(*args, **{**kwargs, "start_new_session": True})
+        with self.lock:
+            self.procs.append(proc)
+        return proc
+
+    def kill_all(self) -> None:
+        with self.lock:
+            procs, self.procs = self.procs, []
+        for proc in procs:
+            if proc.poll() is None:
+                with contextlib.suppress(OSError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                    proc.wait(timeout=1)
+
+
+PLUGINS = _PluginProcesses()
+
+
+def _track_plugins() -> None:
+    from kubernetes.config import exec_provider
+
+    shim = types.SimpleNamespace(
+        **{k: getattr(subprocess, k) for k in dir(subprocess) if not k.startswith("__")}
+    )
+    shim.Popen = PLUGINS.popen
+    setattr(exec_provider, "subprocess", shim)  # noqa: B010 (a module attribute the stubs do not declare)
+
+
+def _cache_credentials(cfg: Any) -> None:
+    """The client re-runs an exec plugin before a request when its token expires within 5 minutes
+    (EXPIRY_SKEW_PREVENTION_DELAY), i.e. before *every* request for a token that lives less than that.
+    The token is kept instead, and the plugin re-run at most once per EXEC_MIN_REFRESH seconds."""
+    original = getattr(cfg, "refresh_api_key_hook", None)
+    if original is None:
+        return
+    last = [time.monotonic()]  # the plugin has just run, while the kubeconfig was loaded
+
+    def hook(c: Any) -> None:
+        if time.monotonic() - last[0] < EXEC_MIN_REFRESH:
+            return
+        last[0] = time.monotonic()
+        original(c)
+
+    cfg.refresh_api_key_hook = hook
+
+
 def _connect(opts: KubeOptions) -> tuple[Any, str]:
-    """(ApiClient, context name). The kubeconfig is never written (persist_config=False)."""
+    """(ApiClient, context name). The kubeconfig is never written (persist_config=False), and no key
+    material is written anywhere (_memory_file)."""
     import urllib3
     from kubernetes import client
     from kubernetes import config as k8s_config
     from kubernetes.config.config_exception import ConfigException
 
+    _keep_key_material_in_memory()
+    _track_plugins()
+    # insecure-skip-tls-verify: urllib3 warns on every request; `check` collapses those into one line on
+    # stderr (commands/check.py), so the user still learns that TLS was not verified.
+
     config: Any = k8s_config  # untyped functions in some releases of the client
 
     cfg = type.__call__(client.Configuration)  # a fresh one, not a copy of the process default
     # One quick retry for a dropped connection; none for read timeouts (the deadline must hold).
-    cfg.retries = urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=0, other=0)
+    cfg.retries = urllib3.Retry(
+        total=1, connect=1, read=0, status=0, redirect=0, other=0, respect_retry_after_header=False
+    )  # 429 and Retry-After: _Reader._call, within the deadline
     try:
         if _in_cluster_only(opts):
             config.load_incluster_config(client_configuration=cfg)
@@ -260,13 +377,16 @@ def _connect(opts: KubeOptions) -> tuple[Any, str]:
         api = config.new_client_from_config(
             config_file=path, context=opts.context, persist_config=False, client_configuration=cfg
         )
+        _cache_credentials(cfg)
         return api, str(name or "?")
     except ConfigException as exc:
         raise ClusterUnreachable(f"cannot load the cluster configuration: {exc}") from exc
 
 
-def _with_deadline(fn: Callable[[], Any], seconds: float, what: str) -> Any:
-    """Run fn in a thread so a hanging credential plugin cannot hang vizdoctor."""
+def _with_deadline(
+    fn: Callable[[], Any], seconds: float, what: str, timeout_error: type[Exception] | None = None
+) -> Any:
+    """Run fn in a thread so a hanging credential plugin or a trickling server cannot hang vizdoctor."""
     box: list[tuple[bool, Any]] = []
 
     def target() -> None:
@@ -279,6 +399,8 @@ def _with_deadline(fn: Callable[[], Any], seconds: float, what: str) -> Any:
     t.start()
     t.join(max(seconds, 0.1))
     if not box:
+        if timeout_error is not None:
+            raise timeout_error
         raise ClusterUnreachable(f"{what} did not finish within the --timeout of {seconds:g}s")
     ok, value = box[0]
     if not ok:
@@ -313,10 +435,35 @@ class _Reader:
         return min(PER_CALL_TIMEOUT, remaining)
 
     def _call(self, spec: KindSpec, **kwargs: Any) -> Any:
-        """One GET; returns the decoded JSON. Raises _Deadline, ClusterUnreachable or CannotRead-worthy errors."""
+        """One GET; returns the decoded JSON. Raises _Deadline, ClusterUnreachable or CannotRead-worthy errors.
+
+        The client's timeout bounds each socket read, not the answer: a server that sends one byte every few
+        seconds would keep it reading forever. So the request runs in a worker thread that is given only
+        what is left of the deadline (and abandoned after it; it is a daemon)."""
         from kubernetes import client
 
-        timeout = self._timeout()
+        attempt = 0
+        while True:
+            timeout = self._timeout()
+            try:
+                return _with_deadline(
+                    functools.partial(self._get, spec, timeout, kwargs),
+                    timeout + 0.05,
+                    "the request",
+                    _Deadline,
+                )
+            except client.ApiException as exc:
+                if exc.status == 429 and attempt < MAX_429_RETRIES:
+                    wait = _retry_after(exc)
+                    if time.monotonic() + wait < self.deadline - 0.05:
+                        attempt += 1
+                        time.sleep(wait)
+                        continue
+                raise
+
+    def _get(self, spec: KindSpec, timeout: float, kwargs: dict[str, Any]) -> Any:
+        from kubernetes import client
+
         method = getattr(getattr(client, spec.api)(self.api), spec.method)
         try:
             resp = method(_preload_content=False, _request_timeout=timeout, **dict(spec.params), **kwargs)
@@ -324,7 +471,13 @@ class _Reader:
             release = getattr(resp, "release_conn", None)
             if release is not None:
                 release()
-            return json.loads(data)
+            try:
+                return json.loads(data)
+            except (ValueError, RecursionError):
+                raise ValueError(
+                    f"the answer to the {spec.resource} request is not JSON (a proxy's page, or not an API "
+                    "server)"
+                ) from None
         except client.ApiException as exc:
             if exc.status == 401:
                 why = "; ".join(self.logs.messages[-2:])
@@ -374,7 +527,10 @@ class _Reader:
             if token:
                 kwargs["_continue"] = token
             doc = self._call(spec, **kwargs)
-            if not isinstance(doc, dict):
+            if isinstance(doc, dict) and "items" not in doc:
+                # `{}` is no empty list: an API server always sends `items` (a proxy or a stub does not)
+                raise ValueError(f"the answer to the {spec.resource} list has no items (not a list object)")
+            if not isinstance(doc, dict) or not isinstance(doc["items"], list | None):
                 raise ValueError(f"the answer to the {spec.resource} list is not a list object")
             page = doc.get("items") or []
             items.extend(i for i in page if isinstance(i, dict))
@@ -524,6 +680,7 @@ def read_cluster(opts: KubeOptions) -> Inventory:
         finally:
             api.close()
     finally:
+        PLUGINS.kill_all()  # a plugin still running now hangs: the deadline passed, or the run was stopped
         root.removeHandler(logs)
 
 

@@ -6,6 +6,7 @@ A file that cannot be read becomes a `Problem` (path, line, message); the other 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from vizdoctor.errors import NoInput as NoInput  # re-exported
 from vizdoctor.model import Inventory, Problem
 from vizdoctor.sources import helm, kustomize, manifests, operators, suppressions, terraform, tf_k8s, tfplan
-from vizdoctor.sources.options import LoadOptions
+from vizdoctor.sources.options import DEFAULT_MAX_FILE_SIZE, LoadOptions
 
 SKIP_DIRS = {".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "venv", "__pycache__"}
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -52,6 +53,27 @@ def _kind(path: Path) -> str | None:
     return None
 
 
+def _not_regular(path: Path) -> str | None:
+    """Why a path is not read: FIFOs block forever, devices never end (/dev/zero), sockets are no files.
+    Symlinks are followed, so a `.yaml` link to /dev/zero is caught too."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISREG(st.st_mode):
+        return None
+    what = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(st.st_mode)
+        else "a device"
+        if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+        else "a socket"
+        if stat.S_ISSOCK(st.st_mode)
+        else "not a regular file"
+    )
+    return f"skipped: {what}, not a file"
+
+
 def discover(paths: list[str]) -> Discovered:
     found = Discovered()
     for raw in paths:
@@ -70,29 +92,73 @@ def discover(paths: list[str]) -> Discovered:
                 for name in sorted(files):
                     f = Path(root) / name
                     if _kind(f):
-                        found.files.append(f)
+                        why = _not_regular(f)
+                        if why:
+                            found.problems.append(Problem(str(f), None, why))
+                        else:
+                            found.files.append(f)
         elif p.exists():
-            found.files.append(p)  # named explicitly: read whatever its suffix
+            why = _not_regular(p)
+            if why:
+                found.problems.append(Problem(str(p), None, why))
+            else:
+                found.files.append(p)  # named explicitly: read whatever its suffix
         else:
             found.problems.append(Problem(raw, None, "no such file or directory"))
     return found
 
 
-def _read_text(path: Path, problems: list[Problem]) -> str | None:
+def _too_big(size: int, limit: int) -> str:
+    return (
+        f"not read: larger than --max-file-size ({size / 1e6:.1f} MB > {limit / 1e6:.1f} MB); raise the "
+        "limit to read it"
+    )
+
+
+def read_limited(path: Path, limit: int, problems: list[Problem]) -> bytes | None:
+    """The file's bytes, or None (and a problem) when it cannot be read or is larger than `limit`. Opened
+    non-blocking so that a FIFO swapped in after discovery cannot hang the scan."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}"))
         return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            problems.append(Problem(str(path), None, "skipped: not a regular file"))
+            return None
+        if st.st_size > limit:
+            problems.append(Problem(str(path), None, _too_big(st.st_size, limit)))
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}"))
+        return None
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # grew while being read
+        problems.append(Problem(str(path), None, _too_big(len(data), limit)))
+        return None
+    return data
+
+
+def decode_text(name: str, data: bytes, problems: list[Problem]) -> str | None:
     if b"\x00" in data[:8192]:
-        problems.append(Problem(str(path), None, "binary file, not YAML, JSON or HCL"))
+        problems.append(Problem(name, None, "binary file, not YAML, JSON or HCL"))
         return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(str(path), line, f"not UTF-8 text (byte {exc.start})"))
+        problems.append(Problem(name, line, f"not UTF-8 text (byte {exc.start})"))
         return None
+
+
+def _read_text(path: Path, problems: list[Problem], limit: int = DEFAULT_MAX_FILE_SIZE) -> str | None:
+    data = read_limited(path, limit, problems)
+    return None if data is None else decode_text(str(path), data, problems)
 
 
 def _is_plan(data: Any) -> bool:
@@ -143,24 +209,36 @@ def _render_folders(found: Discovered, inv: Inventory, options: LoadOptions, don
     return count
 
 
+def _read_stdin(limit: int, problems: list[Problem]) -> str | None:
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        problems.append(Problem("<stdin>", None, _too_big(len(data), limit)))
+        return None
+    return decode_text("<stdin>", data, problems)
+
+
 def load(
     paths: list[str],
     default_namespace: str = "default",
     stdin: str | None = None,
     options: LoadOptions | None = None,
+    max_file_size: int | None = None,
 ) -> Inventory:
     options = options or LoadOptions(namespace=default_namespace)
+    if max_file_size is None:
+        max_file_size = options.max_file_size
     inv = Inventory(default_namespace=default_namespace)
     found = discover([p for p in paths if p != "-"])
     inv.problems.extend(found.problems)
     readable = 0
     if "-" in paths:
-        text = stdin if stdin is not None else sys.stdin.read()
-        _read_data("<stdin>", text, inv, default_namespace)
-        readable += 1
+        text = stdin if stdin is not None else _read_stdin(max_file_size, inv.problems)
+        if text is not None:
+            _read_data("<stdin>", text, inv, default_namespace)
+            readable += 1
     tf_dirs: dict[str, terraform.TfDir] = {}
     for path in found.files:
-        text = _read_text(path, inv.problems)
+        text = _read_text(path, inv.problems, max_file_size)
         if text is None:
             continue
         readable += 1

@@ -29,6 +29,7 @@ from vizdoctor.model import (
     Workload,
 )
 from vizdoctor.sources import suppressions
+from vizdoctor.sources.parse_errors import yaml_error
 
 _WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
     "Deployment": ("spec", "template"),
@@ -63,6 +64,15 @@ def _kubernetes_resolvers() -> dict[Any, list[tuple[str, Any]]]:
     }
 
 
+# Bounds that no real manifest comes near (the largest chart render in the corpus: ~1 MB, ~100 documents,
+# nesting < 40 levels) but that keep a hostile file from costing the report: a 560-byte `kind: List` of
+# nested aliases expands to 531k objects, a million-document stream or a value nested 100k deep would
+# exhaust time, memory or the interpreter's recursion limit in the readers that walk the objects.
+MAX_DOCUMENTS = 100_000  # per file
+MAX_NODES = 1_000_000  # mappings, lists and scalars of one document, aliases counted each time they are used
+MAX_DEPTH = 200  # nesting of one document
+
+
 class _Loader(yaml.CSafeLoader):
     """libyaml's C loader, recording the line each document starts on."""
 
@@ -72,44 +82,126 @@ class _Loader(yaml.CSafeLoader):
         self.doc_line = node.start_mark.line + 1
         return super().construct_document(node)
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # A tagged scalar that is no value of its tag (`!!int x`) raises a bare ValueError: give it the
+        # node's line and column, and the tag, but not the text.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError, AttributeError, KeyError, IndexError) as exc:
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the value is not a valid {tag} ({type(exc).__name__})", node.start_mark
+            ) from None
+
+
+class BadDocument(Exception):
+    """A document that parsed but is too big or too deep to analyse (message names the bound)."""
+
+
+# What a YAML document can raise while it is built: libyaml's errors, and a constructor's ValueError /
+# TypeError (`!!int x`, `!!timestamp 2020-13-45`, a mapping used as a mapping key).
+YAML_ERRORS = (yaml.YAMLError, ValueError, TypeError, RecursionError, OverflowError)
+
+
+def check_bounds(doc: Any) -> None:
+    """Raise BadDocument when `doc`, walked as the readers walk it (aliases expanded), has more than
+    MAX_NODES values or is nested deeper than MAX_DEPTH. Iterative, and it stops at the bound."""
+    if not isinstance(doc, dict | list):
+        return
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    nodes = 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise BadDocument(
+                f"expands to more than {MAX_NODES:,} values (YAML aliases?); not read, to keep memory bounded"
+            )
+        if depth > MAX_DEPTH:
+            raise BadDocument(f"nested deeper than {MAX_DEPTH} levels; not read")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+            nodes += len(value)
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+            nodes += len(value)
+
+
+def load_bounded(text: str) -> Any:
+    """One YAML document (a values file), within the same bounds as manifests. Raises YAML_ERRORS or
+    BadDocument."""
+    loader = _Loader(text)
+    try:
+        doc = loader.get_single_data()
+    finally:
+        loader.dispose()
+    check_bounds(doc)
+    return doc
+
+
+def _problem(path: str, line: int | None, exc: BaseException) -> Problem:
+    if isinstance(exc, BadDocument):
+        return Problem(path, line, f"document {exc}")
+    err_line, message = yaml_error(exc)  # never the offending text: it may be a secret
+    return Problem(path, err_line if err_line is not None else line, f"not valid YAML: {message}")
+
+
+def _bounded(path: str, line: int, doc: Any, problems: list[Problem]) -> bool:
+    try:
+        check_bounds(doc)
+    except BadDocument as exc:
+        problems.append(_problem(path, line, exc))
+        return False
+    return True
+
 
 def _yaml_documents(path: str, text: str, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
     loader = _Loader(text)
     last_ok = 0  # start line of the last document read before a failure
     failed = False
+    count = 0
     try:
         while loader.check_data():  # type: ignore[no-untyped-call]
+            count += 1
+            if count > MAX_DOCUMENTS:
+                problems.append(
+                    Problem(
+                        path, None, f"more than {MAX_DOCUMENTS:,} documents; the rest of the file is not read"
+                    )
+                )
+                return
             doc = loader.get_data()
             last_ok = loader.doc_line
-            yield loader.doc_line, doc
-    except yaml.YAMLError:
+            if _bounded(path, loader.doc_line, doc, problems):
+                yield loader.doc_line, doc
+    except YAML_ERRORS:
         failed = True
     finally:
         loader.dispose()
     if failed:
         # Recover: read each remaining `---` document on its own, so one typo loses one object; each
-        # broken one is reported with its own line and libyaml's message.
-        yield from _recover(path, text, last_ok, problems)
-
-
-def _mark_line(exc: yaml.YAMLError) -> int | None:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    return int(mark.line) + 1 if mark is not None else None
+        # broken one is reported with its own line and the kind of error.
+        yield from _recover(path, text, last_ok, count, problems)
 
 
 _SEPARATOR = re.compile(r"^---(?:\s.*)?$", re.MULTILINE)
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
-    """Documents split at `---` lines, with the 1-based line each starts on."""
-    starts = [0] + [m.start() for m in _SEPARATOR.finditer(text)]
-    starts = sorted(set(starts))
+    """Documents split at `---` lines, with the 1-based line each starts on. Linear: line numbers are
+    counted from one separator to the next, not from the start of the text each time."""
+    starts = sorted({0, *(m.start() for m in _SEPARATOR.finditer(text))})
+    line, prev = 1, 0
     for i, s in enumerate(starts):
+        line += text.count("\n", prev, s)
+        prev = s
         e = starts[i + 1] if i + 1 < len(starts) else len(text)
-        yield text.count("\n", 0, s) + 1, text[s:e]
+        yield line, text[s:e]
 
 
-def _recover(path: str, text: str, last_ok: int, problems: list[Problem]) -> Iterator[tuple[int, Any]]:
+def _recover(
+    path: str, text: str, last_ok: int, count: int, problems: list[Problem]
+) -> Iterator[tuple[int, Any]]:
     chunks = list(_chunks(text))
     for i, (start, chunk) in enumerate(chunks):
         end = chunks[i + 1][0] - 1 if i + 1 < len(chunks) else start + chunk.count("\n")
@@ -118,22 +210,26 @@ def _recover(path: str, text: str, last_ok: int, problems: list[Problem]) -> Ite
         loader = _Loader(chunk)
         try:
             while loader.check_data():  # type: ignore[no-untyped-call]
+                count += 1
+                if count > MAX_DOCUMENTS:
+                    problems.append(
+                        Problem(
+                            path,
+                            None,
+                            f"more than {MAX_DOCUMENTS:,} documents; the rest of the file is not read",
+                        )
+                    )
+                    return
                 doc = loader.get_data()
                 line = start + loader.doc_line - 1
-                if line > last_ok:
+                if line > last_ok and _bounded(path, line, doc, problems):
                     yield line, doc
-        except yaml.YAMLError as exc:
-            rel = _mark_line(exc)
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            context = getattr(exc, "context", None)
-            problems.append(
-                Problem(
-                    path,
-                    start + rel - 1 if rel else start,
-                    f"not valid YAML: {context + ', ' if context else ''}{problem}",
-                    partial=len(chunks) > 1 or last_ok > 0,
-                )
-            )
+        except YAML_ERRORS as exc:
+            p = _problem(path, start, exc)
+            at = p.line
+            if at is not None and at != start and not isinstance(exc, BadDocument):
+                at = start + at - 1  # the chunk's line -> the file's
+            problems.append(Problem(path, at, p.message, partial=len(chunks) > 1 or last_ok > 0))
         finally:
             loader.dispose()
 
@@ -149,10 +245,83 @@ def read_json(path: str, data: Any, inv: Inventory, default_namespace: str) -> N
 
 def parse_json(path: str, text: str, problems: list[Problem]) -> Any | None:
     try:
-        return json.loads(text)
+        data = json.loads(text)
+        check_bounds(data)
+        return data
     except json.JSONDecodeError as exc:
-        problems.append(Problem(path, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})"))
+        problems.append(
+            Problem(path, exc.lineno, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+        )
+    except RecursionError:
+        problems.append(Problem(path, None, f"document nested deeper than {MAX_DEPTH} levels; not read"))
+    except BadDocument as exc:
+        problems.append(Problem(path, None, f"document {exc}"))
+    return None
+
+
+def _type_name(value: Any) -> str:
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
+
+
+def _expect(value: Any, what: str, types: tuple[type, ...], wanted: str) -> str | None:
+    if value is None or (isinstance(value, types) and not isinstance(value, bool)):
         return None
+    return f"{what} is {_type_name(value)}, not {wanted}"
+
+
+_SCALAR = (str, int, float)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shape_problem(kind: str, doc: dict[str, Any]) -> str | None:
+    """Why an object cannot be analysed: a field that every reader relies on has the wrong type (the API
+    server would refuse such an object). Names the field and the type found, never the value."""
+    meta = doc.get("metadata")
+    why = _expect(meta, "metadata", (dict,), "a mapping")
+    if why:
+        return why
+    meta = meta or {}
+    for field in ("name", "namespace"):
+        why = why or _expect(meta.get(field), f"metadata.{field}", _SCALAR, "a string")
+        if isinstance(meta.get(field), str) and _CONTROL.search(meta[field]):
+            # the API server accepts only DNS names here; a control character can only be an attack on
+            # the terminal that prints it
+            why = why or f"metadata.{field} holds control characters"
+    for field in ("labels", "annotations"):
+        m = meta.get(field)
+        why = why or _expect(m, f"metadata.{field}", (dict,), "a mapping")
+        if isinstance(m, dict):
+            for v in m.values():
+                why = why or _expect(v, f"a value of metadata.{field}", _SCALAR, "a string")
+    for field in ("spec", "status", "data"):
+        why = why or _expect(doc.get(field), field, (dict,), "a mapping")
+    if why:
+        return why
+    if kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+        hooks = doc.get("webhooks")
+        why = _expect(hooks, "webhooks", (list,), "a list")
+        for i, hook in enumerate(hooks if isinstance(hooks, list) else []):
+            why = why or _expect(hook, f"webhooks[{i}]", (dict,), "a mapping")
+            if isinstance(hook, dict) and isinstance(hook.get("name"), str) and _CONTROL.search(hook["name"]):
+                why = why or f"webhooks[{i}].name holds control characters"
+            if isinstance(hook, dict):
+                cc = hook.get("clientConfig")
+                if cc is None:
+                    why = why or f"webhooks[{i}] has no clientConfig"
+                why = why or _expect(cc, f"webhooks[{i}].clientConfig", (dict,), "a mapping")
+                if isinstance(cc, dict):
+                    why = why or _expect(
+                        cc.get("service"), f"webhooks[{i}].clientConfig.service", (dict,), "a mapping"
+                    )
+        return why
+    return None
 
 
 def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str) -> None:
@@ -169,25 +338,28 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
                 item = {"kind": item_kind, "apiVersion": doc.get("apiVersion"), **item}
             add_document(item, loc, inv, default_namespace)
         return
+    raw_meta = doc.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+    name = meta.get("name", "<unnamed>")
+    name = str(name) if isinstance(name, str | int | float) else "<unnamed>"
+    why = shape_problem(kind, doc)
+    if why is not None:
+        # One odd object costs only itself: it is left out of every check, and reported.
+        inv.problems.append(Problem(loc.path, loc.line, f"{kind} {name}: not analysed: {why}"))
+        return
     inv.objects_read += 1
     accepted = suppressions.from_annotations(doc, loc, inv.problems)
     if accepted is not None:
         inv.suppressions.append(accepted)
     if kind != "Secret":  # Secret data is never kept, so it can never be printed
         inv.objects.setdefault(kind, []).append(RawObject(doc, loc))
-    raw_meta = doc.get("metadata")
-    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
-    name = str(meta.get("name", "<unnamed>"))
     namespace = str(meta.get("namespace") or default_namespace)
     try:
         _add_object(kind, doc, name, namespace, loc, inv, defaulted=not meta.get("namespace"))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         inv.problems.append(
             Problem(
-                loc.path,
-                loc.line,
-                f"{kind} {name}: unexpected shape ({type(exc).__name__}: {exc})",
-                partial=True,
+                loc.path, loc.line, f"{kind} {name}: unexpected shape ({type(exc).__name__})", partial=True
             )
         )
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Larger files are refused (--max-file-size): the biggest chart render in the corpus is ~1 MB, and a
+# multi-gigabyte file (or a symlink to one) would only exhaust memory.
+DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024
+
 
 @dataclass
 class LoadOptions:
@@ -18,6 +22,7 @@ class LoadOptions:
     namespace: str = "default"  # -n
     var_files: list[str] = field(default_factory=list)  # --var-file, as `terraform plan -var-file`
     variables: dict[str, Any] = field(default_factory=dict)  # --var NAME=VALUE (raw strings)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # --max-file-size, bytes
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

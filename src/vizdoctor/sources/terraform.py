@@ -38,6 +38,8 @@ from vizdoctor.network.model import (
     Scenario,
     SecurityGroup,
 )
+from vizdoctor.sources.manifests import parse_json
+from vizdoctor.sources.parse_errors import hcl_error
 from vizdoctor.sources.tf_eval import Ref, Scope, Unknown, evaluate, is_known
 from vizdoctor.sources.tf_version import ConstraintError, Version, constraint_interval, fmt, parse_version
 
@@ -70,10 +72,28 @@ class TfDir:
 _TF011_INTERPOLATION = re.compile(r'"\$\{[^"}\n]*\n')
 
 
+MAX_HCL_CHARS = 1_000_000  # see parse_hcl: ~250 MB of memory at most; real .tf files are < 100 kB
+
+
 def parse_hcl(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
+    if len(text) > MAX_HCL_CHARS:
+        # python-hcl2 (lark) needs ~230 bytes of memory per input byte (measured: a 1 MB heredoc peaks at
+        # 250 MB, a 10 MB one at 2.1 GB)
+        problems.append(
+            Problem(
+                path,
+                None,
+                f"not read: {len(text) / 1e6:.1f} MB of HCL is more than the {MAX_HCL_CHARS // 1_000_000} MB "
+                "the HCL parser is given (it needs ~230 bytes of memory per byte)",
+            )
+        )
+        return None
     try:
         body: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
         return body
+    except RecursionError:
+        problems.append(Problem(path, None, "not valid HCL: nested too deeply to read"))
+        return None
     except Exception as exc:  # lark raises many types; all mean "not valid HCL"
         legacy = _TF011_INTERPOLATION.search(text)
         if legacy:
@@ -86,19 +106,14 @@ def parse_hcl(path: str, text: str, problems: list[Problem]) -> dict[str, Any] |
                 )
             )
             return None
-        line = getattr(exc, "line", None)
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        problems.append(
-            Problem(path, line if isinstance(line, int) and line > 0 else None, f"not valid HCL: {message}")
-        )
+        line, message = hcl_error(exc)  # never the offending token: it may be a secret
+        problems.append(Problem(path, line, f"not valid HCL: {message}"))
         return None
 
 
 def read_tfvars_json(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(path, exc.lineno, f"not valid JSON: {exc.msg}"))
+    data = parse_json(path, text, problems)  # bounded in size and depth, errors without values
+    if data is None:
         return None
     if not isinstance(data, dict):
         problems.append(Problem(path, 1, "a .tfvars.json file must hold an object"))
@@ -108,10 +123,8 @@ def read_tfvars_json(path: str, text: str, problems: list[Problem]) -> dict[str,
 
 def read_modules_json(path: str, text: str, problems: list[Problem]) -> dict[str, str]:
     """`.terraform/modules/modules.json` records the exact version `terraform init` installed."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.append(Problem(path, exc.lineno, f"not valid JSON: {exc.msg}"))
+    data = parse_json(path, text, problems)
+    if data is None:
         return {}
     out: dict[str, str] = {}
     for m in data.get("Modules", []) if isinstance(data, dict) else []:
