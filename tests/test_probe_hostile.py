@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from vizdoctor.prober import ProbeOptions, run_probe
-from vizdoctor.prober.steps import MAX_REDIRECTS
 
 from conftest import ROOT
 from hostile import DASHBOARD_PAGE, Conn, HostileServer, answer, dashboard, huge_frame_dashboard, redirect_to
 from test_probe import _self_signed
+from vizdoctor.prober import ProbeOptions, run_probe
+from vizdoctor.prober.steps import MAX_REDIRECTS
 
 SECRET_HEADERS = [("Cookie", "_oauth2_proxy=s3ss10n"), ("X-Api-Token", "t0k3n")]
 
