@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
 from vizdoctor.knowledge import eks_module as eks
 from vizdoctor.location import Location
 from vizdoctor.model import Problem
@@ -37,10 +35,9 @@ from vizdoctor.network.model import (
     Scenario,
     SecurityGroup,
 )
+from vizdoctor.sources import hcl_ts
 from vizdoctor.sources.tf_eval import Ref, Scope, Unknown, evaluate, is_known
 from vizdoctor.sources.tf_version import ConstraintError, Version, constraint_interval, fmt, parse_version
-
-_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True)
 
 
 @dataclass
@@ -70,27 +67,25 @@ _TF011_INTERPOLATION = re.compile(r'"\$\{[^"}\n]*\n')
 
 
 def parse_hcl(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
-    try:
-        body: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
+    """The file's values (sources/hcl_ts.py). A syntax error costs only the top-level block it is in:
+    one problem with its line per broken block, and the rest of the file is still read."""
+    body, errors = hcl_ts.loads(text)
+    if not errors:
         return body
-    except Exception as exc:  # lark raises many types; all mean "not valid HCL"
-        legacy = _TF011_INTERPOLATION.search(text)
-        if legacy:
-            problems.append(
-                Problem(
-                    path,
-                    text.count("\n", 0, legacy.start()) + 1,
-                    'Terraform 0.11 syntax: a quoted interpolation "${...}" spans several lines; vizdoctor '
-                    "reads Terraform 0.12+ syntax (HCL2), and `terraform 0.12upgrade` rewrites this file to it",
-                )
-            )
-            return None
-        line = getattr(exc, "line", None)
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    legacy = _TF011_INTERPOLATION.search(text)
+    if legacy:
         problems.append(
-            Problem(path, line if isinstance(line, int) and line > 0 else None, f"not valid HCL: {message}")
+            Problem(
+                path,
+                text.count("\n", 0, legacy.start()) + 1,
+                'Terraform 0.11 syntax: a quoted interpolation "${...}" spans several lines; vizdoctor '
+                "reads Terraform 0.12+ syntax (HCL2), and `terraform 0.12upgrade` rewrites this file to it",
+            )
         )
         return None
+    for e in errors:
+        problems.append(Problem(path, e.line, f"not valid HCL: {e.message}; this block is skipped"))
+    return body
 
 
 def read_tfvars_json(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
