@@ -11,13 +11,12 @@ import sys
 from collections.abc import Sequence
 
 from vizdoctor import __version__
-from vizdoctor.commands import check, docs, explain, probe, scan
 from vizdoctor.errors import VizdoctorError
-
-COMMANDS = [scan, check, explain, probe, docs]
 
 
 def _parser() -> argparse.ArgumentParser:
+    from vizdoctor.commands import check, docs, explain, probe, scan
+
     p = argparse.ArgumentParser(
         prog="vizdoctor",
         description="Find the control-plane-to-pod paths (webhooks, aggregated APIs such as Linkerd viz tap) "
@@ -25,12 +24,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"vizdoctor {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
+    for command in (scan, check, explain, probe, docs):
         command.register(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
+        print(f"vizdoctor {__version__}")  # without building every command's parser
+        return 0
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import TYPE_CHECKING
 
 from vizdoctor.commands.output import add_output_options, write_report
-from vizdoctor.live import CheckOptions, check
-from vizdoctor.report import Report
-from vizdoctor.sources.kube import DEFAULT_TIMEOUT
+from vizdoctor.sources.options import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:  # loaded by `run`: --version, --help and the other commands do not pay for them
+    from vizdoctor.live import CheckOptions
+    from vizdoctor.report import Report
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -77,6 +80,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def options(args: argparse.Namespace) -> CheckOptions:
+    from vizdoctor.live import CheckOptions
+
     return CheckOptions(
         kubeconfig=args.kubeconfig,
         context=args.context,
@@ -93,6 +98,8 @@ def options(args: argparse.Namespace) -> CheckOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vizdoctor.live import check
+
     def progress(attempt: int, report: Report, pause: float) -> None:
         if args.format == "text":
             errors = report.summary["error"]

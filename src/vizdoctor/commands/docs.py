@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vizdoctor.catalogue import CATALOGUE
-from vizdoctor.docsgen import check_page, check_table
 from vizdoctor.errors import UsageError
 
 
@@ -22,6 +20,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vizdoctor.catalogue import CATALOGUE
+    from vizdoctor.docsgen import check_page, check_table
+
     if args.check_id is None:
         sys.stdout.write(check_table())
         return 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vizdoctor.explainer import classify, render_json, render_text
-
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
@@ -34,6 +32,8 @@ def _read_stdin() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vizdoctor.explainer import classify, render_json, render_text
+
     parts = [_read_stdin() if t == "-" else t for t in args.text]
     text = " ".join(parts)
     if not text.strip():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from vizdoctor.render import json_out, sarif, text
-from vizdoctor.report import Report
+if TYPE_CHECKING:  # the renderers load with the report, not for --help
+    from vizdoctor.report import Report
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
@@ -27,6 +28,8 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
 
 
 def write_report(report: Report, args: argparse.Namespace) -> int:
+    from vizdoctor.render import json_out, sarif, text
+
     if args.format == "json":
         sys.stdout.write(json_out.render(report))
     elif args.format == "sarif":

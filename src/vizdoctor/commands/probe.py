@@ -6,10 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vizdoctor.prober import ProbeOptions, run_probe
-from vizdoctor.prober.render import render_json, render_text
-from vizdoctor.prober.transport import parse_header, parse_resolve
-
 
 def _positive(value: str) -> float:
     try:
@@ -92,6 +88,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # loaded here: the websocket client and TLS stack are for `probe` only
+    from vizdoctor.prober import ProbeOptions, run_probe
+    from vizdoctor.prober.render import render_json, render_text
+    from vizdoctor.prober.transport import parse_header, parse_resolve
+
     opts = ProbeOptions(
         url=args.url,
         resource=args.resource,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from vizdoctor import tfpatch
 from vizdoctor.commands.output import add_output_options, write_report
 from vizdoctor.errors import UsageError
-from vizdoctor.report import Report, scan
-from vizdoctor.sources.options import LoadOptions
+
+if TYPE_CHECKING:  # loaded by `run`: --version, --help and the other commands do not pay for them
+    from vizdoctor.report import Report
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,6 +85,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _scan(args: argparse.Namespace) -> Report:
+    from vizdoctor.report import scan
+    from vizdoctor.sources.options import LoadOptions
+
     variables: dict[str, str] = {}
     for item in args.var:
         name, sep, value = item.partition("=")
@@ -104,6 +108,8 @@ def _scan(args: argparse.Namespace) -> Report:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vizdoctor import tfpatch
+
     report = _scan(args)
     if not (args.diff or args.fix):
         return write_report(report, args)

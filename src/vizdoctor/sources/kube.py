@@ -35,11 +35,10 @@ from vizdoctor.errors import ClusterUnreachable as ClusterUnreachable  # re-expo
 from vizdoctor.knowledge import linkerd
 from vizdoctor.location import Location
 from vizdoctor.model import CannotRead, CertSummary, Inventory, LiveState
-from vizdoctor.sources import manifests
+from vizdoctor.sources.options import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT  # re-exported
 
 PAGE_SIZE = 500
 PER_CALL_TIMEOUT = 10.0  # seconds; never more than what is left of the overall deadline
-DEFAULT_TIMEOUT = 30.0
 DEADLINE_EXCEEDED = "deadline exceeded"
 
 
@@ -547,6 +546,8 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
         namespaces, opts.linkerd_namespace, linkerd.LINKERD_LABEL, linkerd.LINKERD_DEFAULT_NAMESPACE, others
     )
     _read_certificates(reader, live, opts)
+
+    from vizdoctor.sources import manifests  # (YAML reader): not loaded for `vizdoctor check --help`
 
     inv = Inventory(live=live)
     loc = Location(f"cluster:{context}")

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# seconds `check` may spend reading the cluster; here (not in sources/kube.py) so that `vizdoctor --help`
+# can show it without loading the cluster reader
+DEFAULT_TIMEOUT = 30.0
+
 
 @dataclass
 class LoadOptions:
