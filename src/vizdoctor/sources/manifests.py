@@ -170,6 +170,7 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
         return
     inv.objects_read += 1
     if kind != "Secret":  # Secret data is never kept, so it can never be printed
+        _slim(kind, doc)
         inv.objects.setdefault(kind, []).append(RawObject(doc, loc))
     raw_meta = doc.get("metadata")
     meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
@@ -186,6 +187,28 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
                 partial=True,
             )
         )
+
+
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _slim(kind: str, doc: dict[str, Any]) -> None:
+    """Drop what no check reads and what makes objects large, before the object is kept: the server's
+    field bookkeeping, kubectl's copy of the whole object as a JSON string, and a CRD's schemas (only its
+    conversion webhook matters here; kyverno's CRDs are megabytes of schema)."""
+    meta = doc.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+        annotations = meta.get("annotations")
+        if isinstance(annotations, dict):
+            annotations.pop(_LAST_APPLIED, None)
+    if kind == "CustomResourceDefinition":
+        spec = doc.get("spec")
+        if isinstance(spec, dict):
+            spec.pop("validation", None)  # apiextensions.k8s.io/v1beta1
+            for version in spec.get("versions") or []:
+                if isinstance(version, dict):
+                    version.pop("schema", None)
 
 
 def _get(obj: Any, *keys: str) -> Any:
