@@ -222,3 +222,25 @@ def test_the_scan_reads_the_rest_of_a_broken_file_and_names_the_line(tmp_path: P
     )
     rules = [r for r in report.inventory.network.rules if r.from_port == 8089]
     assert rules and rules[0].to_port == 8089
+
+
+def test_every_block_type_a_reader_uses_gets_values() -> None:
+    """parse_hcl builds values only for terraform.HCL_BLOCKS_READ: a reader of another top-level block type
+    (`_blocks(body, "data")`, `body.get("provider")`) would silently see nothing, so each one used in
+    sources/ must be listed."""
+    used: set[str] = set()
+    for p in (ROOT / "src" / "vizdoctor" / "sources").glob("*.py"):
+        text = p.read_text()
+        used |= set(re.findall(r'_blocks\([\w.]+, "(\w+)"\)', text))
+        used |= set(re.findall(r'\bbody\.get\("(\w+)"', text))
+    used.discard("kind")  # a manifest's field (tf_k8s), not a block
+    assert {"resource", "module", "variable", "locals", "output"} <= used
+    assert used <= terraform.HCL_BLOCKS_READ, used - terraform.HCL_BLOCKS_READ
+
+
+def test_blocks_no_reader_uses_are_parsed_but_not_built() -> None:
+    text = 'provider "aws" {\n  region = "x"\n}\ndata "aws_caller_identity" "me" {}\nvariable "v" {\n  default = 1\n}\n'
+    body, problems = hcl_ts.loads(text, terraform.HCL_BLOCKS_READ)
+    assert body == {"variable": [{"v": {"default": 1, "__is_block__": True}}]} and problems == []
+    broken, problems = hcl_ts.loads('provider "aws" {\n  region = \n}\n', terraform.HCL_BLOCKS_READ)
+    assert broken == {} and [p.line for p in problems] == [2]

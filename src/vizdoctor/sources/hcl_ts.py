@@ -285,14 +285,16 @@ _TOP_LEVEL = re.compile(
 )
 
 
-def loads(text: str) -> tuple[dict[str, Any], list[SyntaxProblem]]:
-    """Values of every well-formed top-level block and attribute, and one problem per broken one."""
+def loads(text: str, blocks: frozenset[str] | None = None) -> tuple[dict[str, Any], list[SyntaxProblem]]:
+    """Values of every well-formed top-level block and attribute, and one problem per broken one. With
+    `blocks`, only top-level blocks of those types get values built (the others are still checked for
+    syntax errors): a file of providers and data sources costs only its parse."""
     src = text.encode("utf-8")
     tree = _parser().parse(src)
     if not tree.root_node.has_error:
         out: dict[str, Any] = {}
         problems: list[SyntaxProblem] = []
-        _read(src, tree.root_node, out, problems)
+        _read(src, tree.root_node, out, problems, blocks)
         return out, problems
     # tree-sitter's own recovery may swallow the blocks after an error into the broken one: read each
     # top-level chunk (from one line that starts a block or attribute to the next) on its own instead,
@@ -303,12 +305,18 @@ def loads(text: str) -> tuple[dict[str, Any], list[SyntaxProblem]]:
         starts.insert(0, 0)
     for a, b in zip(starts, [*starts[1:], len(src)], strict=False):
         chunk = b"\n" * src.count(b"\n", 0, a) + src[a:b]
-        _read(chunk, _parser().parse(chunk).root_node, out, problems)
+        _read(chunk, _parser().parse(chunk).root_node, out, problems, blocks)
     problems.sort(key=lambda p: p.line)
     return out, problems
 
 
-def _read(src: bytes, root: tree_sitter.Node, out: dict[str, Any], problems: list[SyntaxProblem]) -> None:
+def _read(
+    src: bytes,
+    root: tree_sitter.Node,
+    out: dict[str, Any],
+    problems: list[SyntaxProblem],
+    blocks: frozenset[str] | None = None,
+) -> None:
     reader = _Reader(src)
     body = next((c for c in root.named_children if c.type == "body"), None)
     items = body.named_children if body is not None else []
@@ -332,7 +340,7 @@ def _read(src: bytes, root: tree_sitter.Node, out: dict[str, Any], problems: lis
             continue
         if item.type == "attribute":
             reader.attribute(item, out)
-        elif item.type == "block":
+        elif item.type == "block" and (blocks is None or reader.text(item.named_children[0]) in blocks):
             reader.block(item, out)
     if body is not None and not items and body.has_error:
         bad = _broken(body) or body
