@@ -49,14 +49,16 @@ def progress(msg: str) -> None:
 def cpu_of(
     cmd: list[str], ok: tuple[int, ...] = (0, 1), env: dict[str, str] | None = None
 ) -> tuple[float, int]:
-    """CPU seconds (user + system, the process and its threads and children) and peak RSS (KiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode not in ok:
-        raise RuntimeError(f"{' '.join(cmd[:3])} exited {done.returncode}: {done.stderr[-800:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, after.ru_maxrss
+    """CPU seconds (user + system, over all threads) and peak RSS in KiB of this one child process,
+    from wait4 (not RUSAGE_CHILDREN, whose peak is the largest of every child so far)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in ok:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(cmd[:3])} exited {proc.returncode}: {err.read()[-800:]!r}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def child_json(args: list[str]) -> dict[str, Any]:

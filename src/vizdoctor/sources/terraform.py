@@ -45,6 +45,8 @@ class TfFile:
     path: str
     text: str
     body: dict[str, Any]
+    # (block type, labels...) -> line of its first header, built on first use (see _block_line)
+    headers: dict[tuple[str, ...], int] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -148,9 +150,23 @@ def _line_of(text: str, pattern: str, start: int = 0) -> int | None:
     return text.count("\n", 0, pos) + 1
 
 
+# a block header on one line: type, labels (quoted or bare), `{`
+_HEADER = re.compile(r'^[ \t]*([A-Za-z_][\w-]*)((?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*)[ \t]*\{', re.MULTILINE)
+_LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][\w-]*)')
+
+
 def _block_line(f: TfFile, kind: str, *labels: str) -> int | None:
-    pattern = rf"^\s*{kind}" + "".join(rf'\s+"?{re.escape(lbl)}"?' for lbl in labels) + r"\s*\{"
-    return _line_of(f.text, pattern)
+    """The line of the first `kind "label"... {` header. One pass over the file builds an index of every
+    header, so that a file of many resources costs one scan, not one regular expression per resource."""
+    if f.headers is None:
+        f.headers = {}
+        line, pos = 1, 0
+        for m in _HEADER.finditer(f.text):
+            line += f.text.count("\n", pos, m.start(1))
+            pos = m.start(1)
+            key = (m.group(1), *(q if q or not b else b for q, b in _LABEL.findall(m.group(2))))
+            f.headers.setdefault(key, line)
+    return f.headers.get((kind, *labels))
 
 
 def group_key(value: Any) -> str | None:
