@@ -151,7 +151,9 @@ def _line_of(text: str, pattern: str, start: int = 0) -> int | None:
 
 
 # a block header on one line: type, labels (quoted or bare), `{`
-_HEADER = re.compile(r'^[ \t]*([A-Za-z_][\w-]*)((?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*)[ \t]*\{', re.MULTILINE)
+_HEADER = re.compile(
+    r'^[ \t]*([A-Za-z_][\w-]*)((?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*)[ \t]*\{', re.MULTILINE
+)
 _LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][\w-]*)')
 
 
