@@ -6,15 +6,19 @@ No traceback ever reaches the user: unexpected failures print one line and exit 
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Sequence
 
-from vizdoctor import __version__
+from vizdoctor import TYPE_CHECKING, __version__
 from vizdoctor.errors import VizdoctorError
+
+if TYPE_CHECKING:  # argparse and the commands load once a command line is parsed, not for --version
+    import argparse
+    from collections.abc import Sequence
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     from vizdoctor.commands import check, docs, explain, probe, scan
 
     p = argparse.ArgumentParser(
