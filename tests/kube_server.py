@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from vizdoctor.sources.kube import KINDS, KindSpec, exposure_kinds
+from vizdoctor.sources.kube import KINDS, NETWORK_KINDS, KindSpec, exposure_kinds
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cluster"
 TOKEN = "vizdoctor-test-token"
@@ -138,12 +138,15 @@ def _path(k: KindSpec) -> str:
 
 
 ROUTES: dict[str, tuple[str, str]] = {
-    _path(k): (k.kind, k.api_version) for k in (*KINDS, *(e for e in exposure_kinds() if not e.optional))
+    _path(k): (k.kind, k.api_version)
+    for k in (*KINDS, *(e for e in (*exposure_kinds(), *NETWORK_KINDS) if not e.optional))
 }
 # Custom resources are served only when the scenario has objects of that kind (their CRD is "installed").
 OPTIONAL_ROUTES: dict[str, tuple[str, str]] = {
-    _path(k): (k.kind, k.api_version) for k in exposure_kinds() if k.optional
+    _path(k): (k.kind, k.api_version) for k in (*exposure_kinds(), *NETWORK_KINDS) if k.optional
 }
+_ALL_ROUTES = [*ROUTES.values(), *OPTIONAL_ROUTES.values()]
+SHARED_KINDS = {k for k, _ in _ALL_ROUTES if sum(1 for x, _ in _ALL_ROUTES if x == k) > 1}
 CONFIGMAPS = re.compile(r"^/api/v1/namespaces/([^/]+)/configmaps$")
 
 
@@ -178,7 +181,10 @@ class FakeKube:
         forbidden: tuple[str, ...] = (),  # resource plurals, e.g. ("clusterroles",)
         delays: dict[str, float] | None = None,  # resource plural -> seconds before answering
         mutate: Mutator | None = None,  # (kind, n-th list call of that kind, items) -> items
+        # `check --probe`: request path of a proxy GET -> (status, body); a dict is sent as JSON, text as is
+        proxy: dict[str, tuple[int, Any]] | None = None,
     ) -> None:
+        self.proxy = proxy or {}
         self.objects = objects
         self.secrets = secrets or {}
         self.token = token
@@ -222,11 +228,18 @@ class FakeKube:
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
 
-    def _answer(self, req: Request) -> tuple[int, dict[str, Any]]:
+    def _answer(self, req: Request) -> tuple[int, Any]:
         if req.method != "GET":
             return 405, _status(405, "MethodNotAllowed", f"{req.method} is not allowed here")
         if req.authorization != f"Bearer {self.token}":
             return 401, _status(401, "Unauthorized", "Unauthorized")
+        if req.path.endswith("/proxy/") and "/namespaces/" in req.path:
+            if req.path in self.proxy:
+                return self.proxy[req.path]
+            # the apiserver's own answer for an object it does not have: `services "tap" not found`
+            kind, target = req.path.split("/")[5:7]
+            name = target.split(":")[1] if ":" in target else target
+            return 404, _status(404, "NotFound", f'{kind} "{name}" not found')
         parts = req.path.strip("/").split("/")
         if len(parts) == 6 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "secrets":
             ns, name = parts[3], parts[5]
@@ -275,6 +288,8 @@ class FakeKube:
                 self.list_calls[kind] = self.list_calls.get(kind, 0) + 1
             n = self.list_calls.get(kind, 1)
         items = copy.deepcopy(self.objects.get(kind, []))
+        if kind in SHARED_KINDS:  # one kind in two API groups (NetworkPolicy, Calico's NetworkPolicy)
+            items = [i for i in items if i.get("apiVersion", api_version) == api_version]
         if namespace is not None:
             items = [i for i in items if (i.get("metadata") or {}).get("namespace") == namespace]
         if self.mutate is not None:
@@ -299,7 +314,7 @@ class FakeKube:
                 with fake._lock:
                     fake.requests.append(req)
                 code, body = fake._answer(req)
-                data = json.dumps(body).encode()
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 try:
                     self.send_response(code)
                     self.send_header("Content-Type", "application/json")

@@ -139,7 +139,11 @@ def test_each_kind_is_listed_once_in_pages_and_only_the_tls_secrets_are_read(
     assert rc == 0
     firsts = [r.path for r in server.requests if "continue" not in r.query and "/secrets/" not in r.path]
     # one list per kind (the control-plane kinds and the dashboard routes), never one call per object
-    assert len(firsts) == len(set(firsts)) == len(kube.KINDS) + len(kube.exposure_kinds())
+    assert (
+        len(firsts)
+        == len(set(firsts))
+        == len(kube.KINDS) + len(kube.exposure_kinds()) + len(kube.NETWORK_KINDS)
+    )
     assert not [p for p in firsts if p.endswith("/configmaps")]  # no ingress-nginx here: no ConfigMap read
     assert all(r.query.get("limit") == ["500"] for r in server.requests if "/secrets/" not in r.path)
     pods = [r for r in server.requests if r.path == "/api/v1/pods"]
@@ -532,7 +536,9 @@ def test_docs_cluster_role_grants_exactly_what_check_reads() -> None:
     read, tls = roles["vizdoctor-read"], roles["vizdoctor-read-tls"]
     ingress_config = roles["vizdoctor-read-ingress-config"]
     granted = {(g, r) for rule in read for g in rule["apiGroups"] for r in rule["resources"]}
-    assert granted == {(k.group, k.resource) for k in (*kube.KINDS, *kube.exposure_kinds())}
+    assert granted == {
+        (k.group, k.resource) for k in (*kube.KINDS, *kube.exposure_kinds(), *kube.NETWORK_KINDS)
+    }
     assert all(rule["verbs"] == ["get", "list"] for rule in read)
     assert ingress_config == [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]
     [secrets] = tls

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import EXAMPLE, ROOT
+from vizdoctor.cli import main
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -61,8 +64,12 @@ def test_seed_example_json_schema() -> None:
     assert finding["severity"] == "error"
     assert finding["object"] == {"kind": "APIService", "namespace": None, "name": "v1alpha1.tap.linkerd.io"}
     assert "8089" in finding["fix"]["terraform"] and "FromPort=8089" in finding["fix"]["aws_cli"]
-    # the tap path, plus the seed's Ingress: Origin kept, snippet refused by ingress-nginx v1.15, no auth
-    assert doc["summary"] == {"error": 4, "warning": 1, "info": 1}
+    # the tap path, plus the seed's Ingress: Origin kept, snippet refused by ingress-nginx v1.15, no auth;
+    # warnings: the dashboard's, and Vault's injector webhook waiting 30 s (webhook-timeout)
+    assert doc["summary"] == {"error": 4, "warning": 2, "info": 1}
+    assert [f["title"] for f in doc["findings"] if f["check"] == "webhook-timeout"] == [
+        "MutatingWebhook vault.hashicorp.com waits 30s"
+    ]
     assert sorted(f["check"] for f in doc["findings"]) == [
         "control-plane-unreachable",
         "dashboard-no-tls",
@@ -70,6 +77,7 @@ def test_seed_example_json_schema() -> None:
         "dashboard-snippet-disallowed",
         "dashboard-unauthenticated",
         "ingress-nginx-retired",
+        "webhook-timeout",
     ]
     assert doc["path_summary"] == {"open": 6, "blocked": 1, "unknown": 0}
 
@@ -128,3 +136,53 @@ def test_secret_data_is_never_printed(tmp_path: Path) -> None:
     for fmt in ("text", "json", "sarif"):
         r = run("scan", str(tmp_path), "-o", fmt)
         assert "c2VjcmV0LXZhbHVl" not in r.stdout and "hunter2-plain" not in r.stdout
+
+
+# -- the never-a-traceback handler, one row per way a command can end -------------------------------------------
+
+HANDLER_CASES = [
+    (
+        RuntimeError("boom"),
+        2,
+        "vizdoctor: internal error (RuntimeError: boom); please report it with the inputs",
+    ),
+    (KeyboardInterrupt(), 2, "vizdoctor: interrupted"),
+    (BrokenPipeError(), 2, ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "line"), HANDLER_CASES, ids=["unexpected", "interrupt", "broken-pipe"]
+)
+def test_the_cli_handler_never_prints_a_traceback(
+    exc: BaseException,
+    status: int,
+    line: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from vizdoctor.commands import explain as explain_command
+
+    def boom(_: object) -> int:
+        raise exc
+
+    monkeypatch.setattr(explain_command, "run", boom)
+    assert main(["explain", "x"]) == status
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip() == line
+
+
+@pytest.mark.parametrize("error", ["UsageError", "NoInput", "ClusterUnreachable", "ProbeUsageError"], ids=str)
+def test_every_library_error_is_one_line_and_exit_2(
+    error: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import vizdoctor
+    from vizdoctor.commands import explain as explain_command
+
+    def fail(_: object) -> int:
+        raise getattr(vizdoctor, error)("what went wrong")
+
+    monkeypatch.setattr(explain_command, "run", fail)
+    assert main(["explain", "x"]) == 2
+    assert capsys.readouterr().err == "vizdoctor: what went wrong\n"

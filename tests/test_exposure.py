@@ -778,4 +778,6 @@ spec:
 """
     r = run(tmp_path, doc, web_with(PUBLIC_REGEX))
     f = one(r, "dashboard-unauthenticated")
-    assert "ingress.kubernetes.io/auth-type" in f.full_message and "Traefik 2 and later ignore" in f.full_message
+    assert (
+        "ingress.kubernetes.io/auth-type" in f.full_message and "Traefik 2 and later ignore" in f.full_message
+    )

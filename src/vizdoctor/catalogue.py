@@ -30,6 +30,7 @@ CATEGORIES: tuple[str, ...] = (
     "inputs",
     "terraform",
     "control-plane paths",
+    "pod network and policies",
     "aggregated APIs",
     "webhooks",
     "linkerd-viz",
@@ -153,6 +154,104 @@ _SPECS: tuple[CheckSpec, ...] = (
         _PATH_KINDS,
         _SG,
     ),
+    CheckSpec(
+        "pod-network-unreachable",
+        ("pod network and policies",),
+        ("error", "warning"),
+        "Webhook pods on EKS have addresses the control plane can route to",
+        "On EKS the control plane reaches pods through ENIs in the VPC, so it can dial only VPC addresses. With "
+        "an overlay pod network (Calico VXLAN/IPIP, Cilium tunnel mode, Weave, Antrea encap, flannel) a webhook "
+        "or APIService pod is unreachable whatever the security groups allow. Warning when the CNI is seen but "
+        "its mode is not in the inputs.",
+        "Run the webhook on the host network on a free port (never 10250) through its chart's values, and allow "
+        "that port from the cluster security group.",
+        ("scan", "check"),
+        ("DaemonSet", "Installation", "Node", "Pod", "Service"),
+        ("network", "eks", "cni"),
+    ),
+    CheckSpec(
+        "network-policy-blocks-apiserver",
+        ("pod network and policies",),
+        ("error", "warning"),
+        "NetworkPolicies admit the kube-apiserver to webhook pods",
+        "A NetworkPolicy, CiliumNetworkPolicy or Calico policy isolates a webhook or APIService pod and admits "
+        "nothing the kube-apiserver's connection comes from (a namespaceSelector or podSelector never matches "
+        "it). Warning when the source range or the policy's enforcer is not in the inputs.",
+        "Add the smallest policy that admits the control plane's source on the pod port (the fix's YAML).",
+        ("scan", "check"),
+        (
+            "NetworkPolicy",
+            "CiliumNetworkPolicy",
+            "CiliumClusterwideNetworkPolicy",
+            "GlobalNetworkPolicy",
+            "DaemonSet",
+            "Pod",
+            "Service",
+        ),
+        ("network", "kubernetes", "networkpolicy"),
+    ),
+    CheckSpec(
+        "kubelet-port-conflict",
+        ("pod network and policies",),
+        ("error", "warning"),
+        "No webhook is served on the kubelet's port 10250 on the host network or Fargate",
+        "A webhook or APIService pod serves on 10250 with hostNetwork or on Fargate: the kube-apiserver reaches "
+        "the kubelet instead (`x509: certificate is valid for ip-...compute.internal, not <svc>.<ns>.svc`).",
+        "Move the server to a free port (the chart value the fix names), and the Service's targetPort with it.",
+        ("scan", "check"),
+        ("Pod", "Node", "Service", "Deployment"),
+        ("network", "kubelet", "eks"),
+    ),
+    CheckSpec(
+        "mesh-policy-blocks-apiserver",
+        ("pod network and policies",),
+        ("error", "warning"),
+        "Mesh policies admit the kube-apiserver to meshed webhook pods",
+        "A meshed webhook or APIService pod refuses unauthenticated clients on its port (Linkerd "
+        "default-inbound-policy deny / *-authenticated, a Server without an authorization for unmeshed clients, "
+        "Istio PeerAuthentication STRICT): the kube-apiserver, which is not meshed, is refused.",
+        "Admit unauthenticated clients on that port (Linkerd Server + AuthorizationPolicy + NetworkAuthentication, "
+        "Istio portLevelMtls PERMISSIVE) or let the port skip the proxy.",
+        ("scan", "check"),
+        (
+            "Server",
+            "ServerAuthorization",
+            "AuthorizationPolicy",
+            "NetworkAuthentication",
+            "PeerAuthentication",
+            "Namespace",
+            "Pod",
+        ),
+        ("linkerd", "istio", "mesh"),
+    ),
+    CheckSpec(
+        "webhook-timeout",
+        ("webhooks",),
+        ("warning",),
+        "Webhook timeouts are shorter than the API server's request timeout",
+        "A webhook's timeoutSeconds is 30 or more (the admissionregistration v1beta1 default): when it does not "
+        "answer, clients see the API server's own `Timeout: request did not complete within requested timeout "
+        "30s` and never the webhook's error.",
+        "Set timeoutSeconds well below 30 (the v1 default is 10).",
+        ("scan", "check"),
+        ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"),
+        ("webhooks",),
+    ),
+    CheckSpec(
+        "control-plane-probe",
+        ("pod network and policies",),
+        ("error", "warning"),
+        "The kube-apiserver's own dial to each webhook pod succeeds (check --probe)",
+        "Measured with `check --probe`: the kube-apiserver's proxy (GET .../services|pods/https:NAME:PORT/proxy/) "
+        "dials the pod the way it dials webhooks. Error when the dial times out, is refused or cut, or the Service "
+        "has no endpoint; warning when the probe could not measure (RBAC, timeout). A measured open path "
+        "replaces the findings that could not decide it.",
+        "Fix what the other findings about the path name, then probe again; grant get on services/proxy and "
+        "pods/proxy to measure.",
+        ("check",),
+        ("Service", "Pod", "Node"),
+        ("network", "probe"),
+    ),
     # -- vizdoctor itself -------------------------------------------------------------------------------------
     CheckSpec(
         "internal-error",
@@ -213,6 +312,20 @@ _SPECS: tuple[CheckSpec, ...] = (
         ("check",),
         ("Node", "Pod"),
         ("inputs", "aws"),
+    ),
+    CheckSpec(
+        "gcp-network-not-read",
+        ("inputs",),
+        ("warning",),
+        "The GKE cluster's firewall can be read",
+        "A Google Cloud API call failed (no credentials, no permission, clients not installed, cluster not "
+        "found), so the control-plane firewall of the GKE cluster is unknown; the paths stay unknown, never "
+        "guessed.",
+        "Use application-default credentials allowed to list clusters and firewalls (read-only), install "
+        "vizdoctor[gcp], or pass --gcp-project / --gcp-location / --cluster-name.",
+        ("check",),
+        ("Node",),
+        ("inputs", "gcp"),
     ),
     # -- terraform -------------------------------------------------------------------------------------------
     CheckSpec(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vizdoctor.catalogue import CATALOGUE, CATEGORIES, CheckSpec
 from vizdoctor.knowledge import linkerd
-from vizdoctor.sources.kube import CONFIGMAP, KINDS, SECRET, KindSpec, exposure_kinds
+from vizdoctor.sources.kube import CONFIGMAP, KINDS, NETWORK_KINDS, SECRET, KindSpec, exposure_kinds
 
 CHECKS_INTRO = """\
 # vizdoctor checks
@@ -78,7 +78,12 @@ def checks_md() -> str:
 
 def read_specs() -> tuple[KindSpec, ...]:
     """Everything `check` lists or gets (sources/kube.py)."""
-    return (*KINDS, *exposure_kinds(), SECRET, CONFIGMAP)
+    return (*KINDS, *exposure_kinds(), *NETWORK_KINDS, SECRET, CONFIGMAP)
+
+
+# `check --probe` (sources/proxy_probe.py): GETs on the proxy subresources, in a ClusterRole of their own
+PROBE_ROLE = "vizdoctor-probe"
+PROBE_RESOURCES = ("services/proxy", "pods/proxy")
 
 
 def live_kinds() -> set[str]:
@@ -156,6 +161,25 @@ def cluster_role() -> str:
             "subjects:",
             "- {kind: Group, apiGroup: rbac.authorization.k8s.io, name: vizdoctor-readers}",
         ]
+    lines += [
+        "---",
+        "# Only for `vizdoctor check --probe`: the kube-apiserver dials each webhook / APIService pod through its",
+        "# proxy (one GET of / per Service, and per node group), which reaches the workload. Bind it only if you probe.",
+        "apiVersion: rbac.authorization.k8s.io/v1",
+        "kind: ClusterRole",
+        "metadata:",
+        f"  name: {PROBE_ROLE}",
+        "rules:",
+        *_rule_lines([""], list(PROBE_RESOURCES), '"get"'),
+        "---",
+        "apiVersion: rbac.authorization.k8s.io/v1",
+        "kind: ClusterRoleBinding",
+        "metadata:",
+        f"  name: {PROBE_ROLE}",
+        f"roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {PROBE_ROLE}}}",
+        "subjects:",
+        "- {kind: Group, apiGroup: rbac.authorization.k8s.io, name: vizdoctor-probers}",
+    ]
     return "```yaml\n" + "\n".join(lines) + "\n```\n"
 
 
@@ -186,7 +210,7 @@ def explain_md() -> str:
             "",
             f"*{cause.title[:1].upper()}{cause.title[1:]}.*",
             "",
-            cause.explanation,
+            cause.text("The message"),
             "",
         ]
         if sources:

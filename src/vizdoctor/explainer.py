@@ -269,8 +269,9 @@ def _lead(cause: str, f: Facts) -> str:
     return " ".join(parts)
 
 
-def classify(text: str) -> Explanation:
-    """Classify one pasted error (any of the recorded forms); never raises on odd input."""
+def classify(text: str, the_text: str = "The message you pasted") -> Explanation:
+    """Classify one pasted error (any of the recorded forms); never raises on odd input. `the_text`: how
+    the summary names the text (the probe explains a websocket close reason, not a paste)."""
     norm = normalize(text)
     facts = extract(norm)
     found = match(norm)
@@ -281,7 +282,8 @@ def classify(text: str) -> Explanation:
         cause, matched, source = row.cause, m.group(0), row.source
     info = CAUSES[cause]
     steps = next_steps(cause, facts, norm)
-    summary = " ".join(p for p in (_lead(cause, facts), info.explanation, row.note if row else None) if p)
+    explanation = info.text(the_text)
+    summary = " ".join(p for p in (_lead(cause, facts), explanation, row.note if row else None) if p)
     return Explanation(
         cause=cause,
         summary=summary,

@@ -32,6 +32,11 @@ class CheckOptions:
     aws_endpoint_url: str | None = None  # tests: moto's server
     wait: float = 0.0  # re-check until no error or this many seconds have passed
     interval: float = 5.0
+    gcp: bool | None = None  # None: read the GKE firewall when the nodes run on GCE
+    gcp_project: str | None = None
+    gcp_location: str | None = None
+    gcp_endpoint_url: str | None = None  # tests: a local server with recorded Google API answers
+    probe: bool = False  # ask the kube-apiserver to dial each webhook / APIService pod (GET .../proxy/)
 
 
 def _on_aws(inv: Inventory) -> bool:
@@ -80,6 +85,41 @@ def _aws_network(inv: Inventory, opts: CheckOptions) -> list[Finding]:
     return out
 
 
+def _on_gce(inv: Inventory) -> bool:
+    nodes = inv.live.objects.get("Node", []) if inv.live else []
+    return any(str((n.get("spec") or {}).get("providerID", "")).startswith("gce://") for n in nodes)
+
+
+def _gcp_network(inv: Inventory, opts: CheckOptions) -> list[Finding]:
+    """Add the GKE cluster's control-plane firewall to inv.network; findings say what could not be read."""
+    wanted = opts.gcp if opts.gcp is not None else _on_gce(inv)
+    if not wanted or inv.live is None:
+        return []
+    from vizdoctor.sources.gcp import read_gke_network  # the Google clients load only when GCP is read
+
+    res = read_gke_network(
+        inv.live.objects.get("Node", []),
+        project=opts.gcp_project,
+        location=opts.gcp_location,
+        cluster_name=opts.cluster_name,
+        endpoint_url=opts.gcp_endpoint_url,
+        timeout=min(10.0, opts.timeout),
+    )
+    inv.network.merge(res.model)
+    where = f"GKE cluster {res.cluster_name or '?'} in project {res.project or '?'}"
+    return [
+        new(
+            "gcp-network-not-read",
+            f"firewall of {where} read",
+            f"{err}. The control-plane paths stay unknown (never guessed); `check --probe` measures them.",
+            "Run with application-default credentials (gcloud auth application-default login) allowed to "
+            "container.clusters.list and compute.firewalls.list, or pass --gcp-project / --gcp-location / "
+            "--cluster-name.",
+        )
+        for err in res.errors
+    ]
+
+
 def check_once(opts: CheckOptions) -> Report:
     """One read of the cluster and its analysis. Raises ClusterUnreachable when the API cannot be used."""
     require("kubernetes", "the Kubernetes client (the kubernetes package)", "vizdoctor check")
@@ -87,10 +127,18 @@ def check_once(opts: CheckOptions) -> Report:
         opts.kubeconfig, opts.context, opts.timeout, opts.viz_namespace, opts.linkerd_namespace
     )
     inv = read_cluster(kube)
-    aws_findings = _aws_network(inv, opts)
+    aws_findings = _aws_network(inv, opts) + _gcp_network(inv, opts)
     report = analyse("check", inv)
     if aws_findings:
         report.findings = sort_findings([*report.findings, *aws_findings])
+    if opts.probe:
+        from vizdoctor.checks import live_probe
+        from vizdoctor.sources.proxy_probe import probe
+
+        results = probe(kube, live_probe.targets(report.paths, inv))
+        report.findings = sort_findings(
+            live_probe.apply(report.paths, results, report.findings, report.passed)
+        )
     return report
 
 

@@ -6,6 +6,7 @@ looks at raw YAML or HCL again.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -119,6 +120,16 @@ class CannotRead:
     message: str
 
 
+class CertState(enum.Enum):
+    """Whether a serving certificate could be checked, and if not, why."""
+
+    READ = "read"  # parsed: the facts below are filled in
+    MISSING = "missing"  # the Secret does not exist: a failure of the component, not a gap in reading
+    NO_PARSER = "no-parser"  # the X.509 parser (cryptography) is not installed: the Secret was not read
+    NOT_READ = "not-read"  # forbidden or out of time: a cannot-read finding says so
+    INVALID = "invalid"  # no usable certificate: no tls.crt, not PEM, or the read failed another way
+
+
 @dataclass(frozen=True)
 class CertSummary:
     """The public facts of a serving certificate read from a TLS Secret; nothing else of the Secret is kept."""
@@ -130,7 +141,11 @@ class CertSummary:
     # verified against the caBundle of the object that trusts it; None: not compared (no caBundle)
     signed_by_ca_bundle: bool | None = None
     unreadable: str | None = None  # why it could not be checked (not found, forbidden, no X.509 parser)
-    missing: bool = False  # the Secret does not exist (a failure, not a gap in what vizdoctor could read)
+    state: CertState = CertState.READ
+
+    @property
+    def missing(self) -> bool:
+        return self.state is CertState.MISSING
 
 
 @dataclass

@@ -18,11 +18,16 @@ def all_checks() -> list[Check]:
         control_plane,
         exposure,
         inputs,
+        kubelet_port,
         linkerd_live,
         live_access,
         live_apiservices,
         live_webhooks,
+        mesh_policy,
+        network_policy,
+        pod_network,
         terraform_notes,
+        webhook_timeout,
     )
 
     return [
@@ -30,6 +35,11 @@ def all_checks() -> list[Check]:
         control_plane.check,
         terraform_notes.check,
         exposure.check,  # scan and check: routes to the viz dashboard
+        pod_network.check,  # scan and check: what stands between the control plane and the pods
+        network_policy.check,
+        kubelet_port.check,
+        mesh_policy.check,
+        webhook_timeout.check,
         # `vizdoctor check` only: they return nothing when inventory.live is None
         live_access.check,
         live_apiservices.check,

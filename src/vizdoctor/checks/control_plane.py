@@ -6,7 +6,9 @@ from vizdoctor.checks.context import Context
 from vizdoctor.findings import Finding, Severity
 from vizdoctor.knowledge.addons import consequence
 from vizdoctor.model import ObjectRef
+from vizdoctor.network.cni import konnectivity
 from vizdoctor.paths import ControlPlanePath, describe
+from vizdoctor.remediation.gcloud import firewall_hint
 from vizdoctor.remediation.security_group import make_fix, rule_key
 
 UNREACHABLE = "control-plane-unreachable"
@@ -60,12 +62,38 @@ def _severity(path: ControlPlanePath) -> Severity:
     return "error"
 
 
+def _tunnelled(ctx: Context, path: ControlPlanePath) -> str | None:
+    """On GKE with Konnectivity, webhook calls leave from the agent pods: the master firewall is off the path."""
+    gke_blocked = path.verdict is not None and any(
+        c.fix.rule_resource == "google_compute_firewall" for c in path.verdict.blocked_clusters
+    )
+    return konnectivity(ctx.inventory) if gke_blocked else None
+
+
 def check(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for path in ctx.paths:
         t = path.target
         inferred = f" (inferred: {t.inferred_from})" if t.inferred else ""
-        if path.status == "blocked" and path.verdict is not None:
+        tunnel = _tunnelled(ctx, path) if path.status == "blocked" else None
+        if tunnel:
+            out.append(
+                Finding(
+                    UNKNOWN,
+                    "warning",
+                    "control-plane paths",
+                    describe(path),
+                    f"The firewall rules would not admit TCP {path.target_port}, but {tunnel}: the kube-apiserver "
+                    "reaches pods through the Konnectivity tunnel, so the calls come from the agent pods inside the "
+                    f"cluster and the control-plane firewall is not on this path.{inferred}",
+                    "Run `vizdoctor check --probe` to measure the path; if it fails, look at NetworkPolicies on the "
+                    "pod (they must admit the konnectivity-agent pods) rather than at firewall rules.",
+                    object=object_ref(path),
+                    location=t.location,
+                    extra={"path": describe(path)},
+                )
+            )
+        elif path.status == "blocked" and path.verdict is not None:
             svc = t.service
             assert svc is not None and path.target_port is not None
             c = consequence(
@@ -88,6 +116,8 @@ def check(ctx: Context) -> list[Finding]:
             )
             fix = None
             cluster = path.verdict.blocked_clusters[0] if path.verdict.blocked_clusters else None
+            if cluster is not None and cluster.fix.rule_resource == "google_compute_firewall":
+                hint = firewall_hint(path.target_port, svc.port)
             if cluster is not None:
                 key = rule_key(path.target_port, path.target_port, [f"{svc.namespace}_{svc.name}"])
                 fix = make_fix(cluster, [((path.target_port, path.target_port), key, fix_description(path))])

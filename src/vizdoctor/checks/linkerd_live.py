@@ -26,7 +26,7 @@ from vizdoctor.checks.live_util import (
 )
 from vizdoctor.findings import Finding, Severity
 from vizdoctor.knowledge import linkerd
-from vizdoctor.model import CertSummary, LiveState, ObjectRef
+from vizdoctor.model import CertState, CertSummary, LiveState, ObjectRef
 
 VIZ = "linkerd-viz"
 WEBHOOKS = "linkerd-webhooks"
@@ -104,8 +104,8 @@ def _certificate_checks(
     """`<x> has valid cert` and `<x> cert is valid for at least 60 days`."""
     if cert is None:
         return []
-    if cert.unreadable and not cert.missing:
-        if cert.unreadable.startswith(("403", "deadline")):
+    if cert.state in (CertState.NOT_READ, CertState.NO_PARSER, CertState.INVALID):
+        if cert.state is CertState.NOT_READ:
             return []  # cannot-read says so
         return [
             _finding(
@@ -115,7 +115,7 @@ def _certificate_checks(
                 titles[0],
                 f"Not checked: {cert.unreadable}.",
                 "Install `cryptography` in vizdoctor's environment to check the certificates."
-                if "cryptography" in cert.unreadable
+                if cert.state is CertState.NO_PARSER
                 else "",
                 anchors[0],
                 obj,

@@ -75,6 +75,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--region", help="AWS region (default: from the nodes' provider ids)")
     p.add_argument("--cluster-name", help="EKS cluster name (default: from the nodes)")
     p.add_argument("--aws-endpoint-url", help=argparse.SUPPRESS)  # tests: moto's server
+    p.add_argument(
+        "--gcp",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read the GKE cluster and its VPC firewall rules (default: when the nodes run on GCE; needs "
+        "vizdoctor[gcp] and application-default credentials)",
+    )
+    p.add_argument("--gcp-project", help="GCP project (default: from the nodes' provider ids)")
+    p.add_argument("--gcp-location", help="the GKE cluster's region or zone (default: every location)")
+    p.add_argument("--gcp-endpoint-url", help=argparse.SUPPRESS)  # tests: recorded Google API answers
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="also ask the kube-apiserver to dial each webhook and APIService pod through its proxy "
+        "(GET .../services|pods/https:NAME:PORT/proxy/; reaches the workload; needs get on services/proxy and "
+        "pods/proxy): measured verdicts replace what the inputs cannot decide",
+    )
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -94,6 +111,11 @@ def options(args: argparse.Namespace) -> CheckOptions:
         aws_endpoint_url=args.aws_endpoint_url,
         wait=args.wait,
         interval=args.interval,
+        probe=args.probe,
+        gcp=args.gcp,
+        gcp_project=args.gcp_project,
+        gcp_location=args.gcp_location,
+        gcp_endpoint_url=args.gcp_endpoint_url,
     )
 
 

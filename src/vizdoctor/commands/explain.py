@@ -32,6 +32,7 @@ def _read_stdin() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vizdoctor.explain_blocks import split_failures
     from vizdoctor.explainer import classify, render_json, render_text
 
     parts = [_read_stdin() if t == "-" else t for t in args.text]
@@ -43,9 +44,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    explanation = classify(text)
-    if args.format == "json":
-        sys.stdout.write(render_json(explanation))
-    else:
-        render_text(explanation, sys.stdout)
-    return 1 if explanation.cause == "unknown" else 0
+    # a pasted `linkerd check` run with several failures: one explanation per failure (JSON: one document
+    # per line, each valid against the explain schema)
+    explanations = [classify(block) for block in split_failures(text)]
+    for i, explanation in enumerate(explanations):
+        if args.format == "json":
+            doc = render_json(explanation)
+            sys.stdout.write(doc if len(explanations) == 1 else " ".join(doc.split("\n")).strip() + "\n")
+        else:
+            if len(explanations) > 1:
+                sys.stdout.write(f"{'' if i == 0 else chr(10)}failure {i + 1} of {len(explanations)}\n")
+            render_text(explanation, sys.stdout)
+    return 1 if any(e.cause == "unknown" for e in explanations) else 0

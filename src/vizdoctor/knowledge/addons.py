@@ -213,7 +213,10 @@ def consequence(
         group = name.split(".", 1)[1] if "." in name else name
         return Consequence(
             f"Every request to the {group} API fails with `the server is currently unable to handle the "
-            f"request` (HTTP 503), and API discovery warns `unable to retrieve the complete list of server APIs`."
+            f"request` (HTTP 503), and API discovery warns `unable to retrieve the complete list of server APIs`: "
+            "`helm install/upgrade` and Terraform's kubernetes/helm providers can fail on it, and deleting any "
+            "namespace hangs in Terminating (NamespaceDeletionDiscoveryFailure) until the APIService is Available "
+            "or removed."
         )
     if kind == "CRDConversion":
         return Consequence(

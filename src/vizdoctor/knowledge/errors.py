@@ -25,7 +25,10 @@ TAP_NAMESPACE = "linkerd-viz"
 class Cause:
     id: str
     title: str
-    explanation: str  # one paragraph: what happened and why
+    explanation: str  # one paragraph: what happened and why; `{The_text}` names the text explained
+
+    def text(self, the_text: str = "The message you pasted") -> str:
+        return self.explanation.replace("{The_text}", the_text)
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,10 @@ CAUSES: dict[str, Cause] = {
             "http-proxy",
             "the kube-apiserver sends the call through an HTTP proxy",
             "The kube-apiserver has HTTP_PROXY/HTTPS_PROXY set and sends the call to the webhook or aggregated "
-            "API through the proxy, which cannot reach (or refuses) in-cluster addresses. The kube-aggregator "
-            "and the webhook dispatcher dial IP addresses (the ClusterIP or the pod IP), so `.svc` or "
-            "`.cluster.local` in NO_PROXY does not help: NO_PROXY must list the Service and pod CIDRs.",
+            "API through the proxy, which cannot reach (or refuses) in-cluster addresses. Admission and "
+            "conversion webhooks are dialled by host name (`<service>.<namespace>.svc`), so `.svc` in NO_PROXY "
+            "exempts them; the kube-aggregator dials aggregated APIs by IP (the ClusterIP or the pod IP), so for "
+            "those NO_PROXY must list the Service (and pod) CIDRs.",
         ),
         Cause(
             "connection-reset",
@@ -164,7 +168,7 @@ CAUSES: dict[str, Cause] = {
             "The kube-aggregator has marked the APIService `Available=False`, so every request to its API group "
             "gets HTTP 503 `service unavailable` (the dashboard shows it as `Websocket close error [1011: "
             "Internal Error] : HTTP error, status Code [503]`, kubectl as `the server is currently unable to "
-            "handle the request`). The message you pasted only says that it is unavailable; the reason is in "
+            "handle the request`). {The_text} only says that it is unavailable; the reason is in "
             "the APIService's `Available` condition. On EKS and GKE it is most often the firewall: the control "
             "plane cannot reach the pod port (8089 for Linkerd tap).",
         ),
@@ -185,6 +189,68 @@ CAUSES: dict[str, Cause] = {
             "when an ingress rewrites Host (to pass the Host check) without removing Origin. The browser only "
             "reports `Websocket error: undefined`; the 403 is visible in the developer tools and the web pod "
             "logs `websocket: request origin not allowed by Upgrader.CheckOrigin`.",
+        ),
+        # -- the pod side (issue 14) -------------------------------------------------------------------------
+        Cause(
+            "webhook-timeout",
+            "the request hit the kube-apiserver's own 30 s timeout",
+            "`Timeout: request did not complete within requested timeout 30s` is the kube-apiserver giving up on "
+            "the whole request, not a webhook's error: a webhook whose timeoutSeconds is 30 or more (the "
+            "admissionregistration v1beta1 default) never answered in time, so its own error (often a blocked "
+            "port) is hidden behind the API server's timeout. Lower the webhook's timeoutSeconds (v1 default 10) "
+            "to see the real cause, then fix that.",
+        ),
+        Cause(
+            "kubelet-port-conflict",
+            "the call reached the kubelet on port 10250, not the webhook",
+            "The serving certificate is the node's kubelet certificate (`ip-...compute.internal`): the webhook "
+            "or aggregated API listens on 10250 on the host network or on Fargate, where the kubelet owns that "
+            "port, so the kube-apiserver's connection lands on the kubelet. Move the server to another port "
+            "(cert-manager `webhook.securePort: 10260`) and the Service's targetPort with it.",
+        ),
+        Cause(
+            "tls-client-rejected",
+            "the server rejects the kube-apiserver's client certificate",
+            "The aggregated API server (Linkerd tap, metrics-server) refused the kube-apiserver's front-proxy "
+            "client certificate: it still trusts the old request-header CA (from ConfigMap "
+            "`kube-system/extension-apiserver-authentication`) after the control plane's CAs were rotated. The "
+            "serving certificate and caBundle are fine; restart (or re-issue) the server so it reloads the client "
+            "CA.",
+        ),
+        Cause(
+            "webhook-protocol-error",
+            "the webhook answered, but not with an AdmissionReview over HTTPS",
+            "The connection and TLS worked, but the answer is not what the kube-apiserver expects: plain HTTP on "
+            "the HTTPS port (`server gave HTTP response to HTTPS client`), an empty body, or a body that is not an "
+            "AdmissionReview of the requested version with the request's uid. Usually the Service's targetPort "
+            "points at the wrong container port (metrics, health) or the server speaks another API version.",
+        ),
+        Cause(
+            "tunnel-unavailable",
+            "the Konnectivity tunnel to the nodes has no agent",
+            "`No agent available` comes from the Konnectivity server in the control plane (GKE, AKS, and "
+            "clusters with an egress selector): it sends webhook, aggregated API, logs and exec traffic through "
+            "`konnectivity-agent` pods in kube-system, and none is connected. Firewall rules toward the nodes are "
+            "not on this path; the agents are (pods not running, or their egress to the control plane on 8132 / "
+            "443 blocked).",
+        ),
+        Cause(
+            "dashboard-websocket-not-proxied",
+            "the proxy in front of the dashboard drops the websocket upgrade",
+            "The dashboard's pages load, but the `/api/tap` websocket (Tap, Top) gets HTTP 400: a proxy or "
+            "ingress on the way forwarded the request without its `Upgrade: websocket` and `Connection: Upgrade` "
+            "headers (HTTP/2 or HTTP/1.0 to the backend, or a route that does not allow websockets), so the web "
+            "pod's upgrader refuses it.",
+        ),
+        Cause(
+            "pod-cannot-reach-apiserver",
+            "a pod cannot reach the kube-apiserver (the reverse direction)",
+            "Here a pod (metrics-server, a webhook or an operator) times out calling the kube-apiserver through "
+            "the `kubernetes` Service (`https://10.96.0.1:443`, `10.100.0.1` or `172.20.0.1` on EKS): the path "
+            "from the pod to the control plane is broken, not the control plane's path to the pod, so opening "
+            "ports on the nodes' security group does not help. Check the pod's egress (NetworkPolicy egress "
+            "rules, the CNI, kube-proxy on that node, security groups for pods) and the cluster endpoint's access "
+            "settings.",
         ),
         Cause(
             "unknown",
@@ -226,6 +292,101 @@ _1748 = (
 
 # Ordered: most specific first. Each row cites the message it is built from.
 PATTERNS: tuple[ErrorPattern, ...] = (
+    # --- the pod side (issue 14): texts more specific than any row below -------------------------------
+    _row(
+        "webhook-timeout",
+        r"Timeout: request did not complete within (?:the )?(?:requested|allowed) timeout",
+        'Error from server (Timeout): error when creating "issuer.yaml": Timeout: request did not complete '
+        "within requested timeout 30s",
+        "k8s.io/apiserver pkg/endpoints/handlers/finisher (`request did not complete within requested timeout %s`, "
+        "status reason Timeout); the example is that format as kubectl prints it, not a recorded thread",
+    ),
+    _row(
+        "kubelet-port-conflict",
+        r"x509: certificate is valid for (?:[\w.-]+, )*(?:ip-[\w.-]+\.(?:compute|ec2)\.internal|fargate-ip-[\w.-]+|"
+        r"gke-[\w.-]+)(?:, [\w.-]+)*, not \S+\.svc",
+        'Internal error occurred: failed calling webhook "webhook.cert-manager.io": Post '
+        "https://cert-manager-webhook.cert-manager.svc:443/mutate?timeout=10s: x509: certificate is valid for "
+        "ec2-xxx-xxx-xxx-xxx.us-west-2.compute.amazonaws.com, ip-xxx-xxx-xxx-xxx.us-west-2.compute.internal, not "
+        "cert-manager-webhook.cert-manager.svc",
+        "cert-manager/cert-manager#3712 (EKS + Calico, webhook on the host network: the node's certificate); "
+        "cert-manager PR #3113 (`webhook.hostNetwork`: the default port conflicts with the kubelet)",
+    ),
+    _row(
+        "tls-client-rejected",
+        r"Unable to authenticate the request due to an error: \[?x509|failed to verify client'?s certificate|"
+        r"remote error: tls: unknown certificate authority",
+        "E0908 23:23:15.369015       1 authentication.go:64] Unable to authenticate the request due to an error: "
+        '[x509: certificate signed by unknown authority (possibly because of "crypto/rsa: verification error" '
+        'while trying to verify candidate authority certificate "kube-apiserver-requestheader-ca"), x509: '
+        "certificate signed by unknown authority]",
+        "kubernetes/kubernetes#68439, kubernetes-sigs/metrics-server#474 and PR #533 (FAQ: incorrectly configured "
+        "front-proxy certificate); Go crypto/tls server text `tls: failed to verify client's certificate`",
+    ),
+    _row(
+        "webhook-protocol-error",
+        r"server gave HTTP response to HTTPS client|webhook response was absent|"
+        r"expected webhook response of \S+|expected response\.uid=|received invalid webhook response",
+        'failed calling webhook "mutate.example.com": failed to call webhook: Post '
+        '"https://example-webhook.default.svc:443/mutate?timeout=10s": http: server gave HTTP response to HTTPS '
+        "client",
+        "Go net/http client text; k8s.io/apiserver admission/plugin/webhook/request/admissionreview.go "
+        "(`webhook response was absent`, `expected webhook response of %v, got %v`, `expected response.uid=%q`)",
+    ),
+    _row(
+        "tunnel-unavailable",
+        r"No agent available",
+        "v1beta1.metrics.k8s.io failed with: failing or missing response from https://10.97.131.110:443/apis/"
+        'metrics.k8s.io/v1beta1: Get "https://10.97.131.110:443/apis/metrics.k8s.io/v1beta1": No agent available',
+        "k0sproject/k0s#5809, #5503; kubernetes-sigs/apiserver-network-proxy pkg/server/backend_manager.go (the "
+        "user-visible `No agent available`, PR #450)",
+    ),
+    _row(
+        "dashboard-websocket-not-proxied",
+        r"/api/tap\S*\s.{0,120}?\b400\b|Unexpected response code: 400",
+        "WebSocket connection to 'wss://linkerd.example.com/api/tap' failed: Error during WebSocket handshake: "
+        "Unexpected response code: 400",
+        "linkerd/linkerd2#5897, #10824 (ingresses that do not pass the Upgrade headers); gorilla/websocket "
+        "Upgrader answers 400 without them (linkerd-viz.md §4.6)",
+    ),
+    _row(
+        "pod-cannot-reach-apiserver",
+        r"https://(?:10\.96\.0\.1|10\.100\.0\.1|172\.20\.0\.1|10\.0\.0\.1|10\.43\.0\.1|"
+        r"kubernetes\.default(?:\.svc(?:\.cluster\.local)?)?)(?::443)?/(?:api|apis)\b",
+        'Error: error building admission chain: Get "https://10.96.0.1:443/api": dial tcp 10.96.0.1:443: i/o timeout',
+        "bitnami/charts#22760 (cert-manager webhook whose NetworkPolicy blocked its egress to the kube-apiserver); "
+        "the kubernetes Service is the first address of the Service CIDR (10.96.0.1 kubeadm, 10.100.0.1 / "
+        "172.20.0.1 EKS, 10.43.0.1 k3s)",
+        requires=r"i/o timeout|timed out|deadline exceeded|no route to host",
+    ),
+    # --- wording variants of known causes -------------------------------------------------------------
+    _row(
+        "network-blocked",
+        r"(?:connect|getsockopt): connection timed out",
+        'Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": dial tcp 10.244.1.17:9443: '
+        "connect: connection timed out",
+        "Go syscall ETIMEDOUT text (`connect: connection timed out`; `getsockopt:` in Go < 1.12): SYNs "
+        "unanswered, a silent drop",
+    ),
+    _row(
+        "network-blocked",
+        r"proxy error from 127\.0\.0\.1:\d+ while dialing \S+, code 50[23]",
+        'failed to call webhook: Post "https://metallb-webhook-service.metallb-system.svc:443/validate-metallb-io-'
+        'v1beta1-l2advertisement?timeout=10s": proxy error from 127.0.0.1:6443 while dialing 10.42.3.16:9443, code '
+        "503: 503 Service Unavailable",
+        "bitnami/charts#15094 (k3s, the chart's NetworkPolicy dropped the kube-apiserver); the k3s / RKE2 egress "
+        "proxy tunnels the call to the pod's node and could not dial the pod",
+        note="On k3s and RKE2 the server reaches pods through its own tunnel to the agent on the pod's node; "
+        "the agent could not dial the pod: a NetworkPolicy on the pod, or the firewall between nodes (and the "
+        "flannel VXLAN port 8472/udp), is where to look.",
+    ),
+    _row(
+        "http-proxy",
+        r"\"https?://[^\"\s]+\": (?:Gateway Timeout|Bad Gateway|Service Unavailable|Forbidden)(?:$|[^\w(])",
+        'failed calling webhook "validate.kyverno.svc": failed to call webhook: Post '
+        '"https://kyverno-svc.kyverno.svc:443/validate?timeout=10s": Gateway Timeout',
+        "Go net/http Transport: a proxy's non-200 answer to CONNECT becomes an error of its bare status text",
+    ),
     # --- the viz dashboard's own checks (texts no other component prints) -------------------------------
     _row(
         "dashboard-host-rejected",
@@ -385,6 +546,17 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         "169.254.128.90:40336->172.19.0.87:8089: read: connection reset by peer",
         "linkerd/linkerd2#7301 (TKE, endpoint routing); control-plane-reachability.md §11; linkerd-viz.md §2.2, §8",
     ),
+    _row(
+        "connection-reset",
+        r"TLS handshake timeout",
+        '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"error trying to reach '
+        'service: net/http: TLS handshake timeout","reason":"ServiceUnavailable","code":503}',
+        "kube-apiserver v1.37.2 service and pod proxy (10 s TLS handshake limit of its proxy transport), recorded "
+        "against a server that accepts the connection and never answers in tests/test_live_apiserver.py",
+        note="Here the TCP connection was opened, so no security group or firewall drops the port; the TLS "
+        "handshake then got no answer for 10 s: the server accepted and hangs (deadlocked, overloaded, or not "
+        "speaking TLS on that port), or a path MTU black hole drops the larger handshake packets.",
+    ),
     # --- silent drops: SG / firewall / NetworkPolicy -------------------------------------------------------
     _row(
         "network-blocked",
@@ -392,6 +564,23 @@ PATTERNS: tuple[ErrorPattern, ...] = (
         _1748,
         "terraform-aws-eks#1748 (module 18.0.2, port 8443), PR #2270 (9443), metrics-server#1010 (4443), the "
         "seed write-up (8089); control-plane-reachability.md §11.1",
+    ),
+    _row(
+        "network-blocked",
+        r"failing or missing response from \S+: Get \"?[^\s\"]+\"?: "
+        r"(?:context deadline exceeded|net/http: request canceled while waiting for connection)",
+        "failing or missing response from https://198.51.100.82:8089/apis/tap.linkerd.io/v1alpha1: Get "
+        '"https://198.51.100.82:8089/apis/tap.linkerd.io/v1alpha1": context deadline exceeded',
+        "kube-apiserver v1.37.2's kube-aggregator (remote_available_controller.go: a 5 s discovery client), "
+        "recorded against a dropping endpoint and a hung one in tests/test_live_apiserver.py",
+        note="Recent kube-apiservers (1.37 recorded) end this message after 5 s with `context deadline exceeded` "
+        "or `net/http: request canceled while waiting for connection` (either at times followed by "
+        "`(Client.Timeout exceeded while awaiting headers)`), both when the network drops the connection and "
+        "when a server accepts it and never answers, so this text alone does not tell the two "
+        "apart. The kube-apiserver's pod proxy does: kubectl get --raw "
+        "'/api/v1/namespaces/<namespace>/pods/https:<pod>:<port>/proxy/' answers `dial tcp <ip>:<port>: i/o "
+        "timeout` after 30 s when the network drops it, `net/http: TLS handshake timeout` after 10 s when the "
+        "server hangs.",
     ),
     _row(
         "network-blocked",

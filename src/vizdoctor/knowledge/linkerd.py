@@ -25,6 +25,25 @@ TAP_SECRETS = ("tap-k8s-tls", "linkerd-tap-tls")  # current name, then the pre-2
 VIZ_COMPONENTS = ("web", "tap", "metrics-api", "tap-injector")  # `viz extension pods are running`
 PROXY_CONTAINER = "linkerd-proxy"
 HINTS = "https://linkerd.io/2/checks/#"
+# The names the viz web UI gives websocket close codes in its banner `Websocket close error [CODE: NAME]`.
+CLOSE_NAMES = {  # wsCloseCodes in web/app/js/components/util/TapUtils.jsx
+    1000: "Normal Closure",
+    1001: "Going Away",
+    1002: "Protocol Error",
+    1003: "Unsupported Data",
+    1004: "Reserved",
+    1005: "No Status Recvd",
+    1006: "Abnormal Closure",
+    1007: "Invalid frame payload data",
+    1008: "Policy Violation",
+    1009: "Message too big",
+    1010: "Missing Extension",
+    1011: "Internal Error",
+    1012: "Service Restart",
+    1013: "Try Again Later",
+    1014: "Bad Gateway",
+    1015: "TLS Handshake",
+}
 
 
 def viz_cluster_roles(ns: str) -> list[str]:

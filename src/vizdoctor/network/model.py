@@ -173,9 +173,13 @@ class NetworkModel:
     groups: dict[str, SecurityGroup] = field(default_factory=dict)  # groups declared outside modules
     rules: list[IngressRule] = field(default_factory=list)  # rules declared outside modules
     notes: list[NetworkNote] = field(default_factory=list)
+    # what enforces NetworkPolicies, as the Terraform declares it (the EKS VPC CNI add-on's
+    # enableNetworkPolicy): a description each, read by network/cni.py
+    policy_enforcers: list[str] = field(default_factory=list)
 
     def merge(self, other: NetworkModel) -> None:
         self.clusters.extend(other.clusters)
         self.groups.update(other.groups)
         self.rules.extend(other.rules)
         self.notes.extend(other.notes)
+        self.policy_enforcers.extend(other.policy_enforcers)

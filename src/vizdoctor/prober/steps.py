@@ -25,7 +25,9 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from vizdoctor.explainer import classify
-from vizdoctor.knowledge.ingress import IDLE_DEFAULTS
+from vizdoctor.knowledge.ingress import DEFAULT_VIZ_NAMESPACE as VIZ
+from vizdoctor.knowledge.ingress import IDLE_DEFAULTS, WEB_PORT, WEB_PORT_NAME
+from vizdoctor.knowledge.linkerd import CLOSE_NAMES
 from vizdoctor.prober import transport
 from vizdoctor.prober.model import ProbeOptions, ProbeUsageError, Step, StepName, Target
 from vizdoctor.prober.transport import HTTPAnswer
@@ -43,24 +45,6 @@ HOST_REJECTED = re.compile(
     re.S,
 )
 LOGIN_PATH = re.compile(r"oauth2/|/sign_?in|/login|/auth(orize)?\b|/authenticate|saml|openid", re.I)
-CLOSE_NAMES = {  # wsCloseCodes in web/app/js/components/util/TapUtils.jsx
-    1000: "Normal Closure",
-    1001: "Going Away",
-    1002: "Protocol Error",
-    1003: "Unsupported Data",
-    1004: "Reserved",
-    1005: "No Status Recvd",
-    1006: "Abnormal Closure",
-    1007: "Invalid frame payload data",
-    1008: "Policy Violation",
-    1009: "Message too big",
-    1010: "Missing Extension",
-    1011: "Internal Error",
-    1012: "Service Restart",
-    1013: "Try Again Later",
-    1014: "Bad Gateway",
-    1015: "TLS Handshake",
-}
 
 
 def _known_idle_limits() -> tuple[tuple[float, str], ...]:
@@ -196,7 +180,7 @@ def _http_failure(step: StepName, ans: HTTPAnswer, opts: ProbeOptions, sent_orig
                 "websocket-forbidden",
                 "HTTP 403 on the upgrade",
                 f"the websocket was refused with 403 although no Origin was sent; {BROWSER_HIDES}.",
-                "look at what sits in front of web:8084 (auth layer, WAF, IP allow-list)",
+                f"look at what sits in front of web:{WEB_PORT} (auth layer, WAF, IP allow-list)",
             )
         return Failure(
             "websocket-forbidden",
@@ -230,9 +214,9 @@ def _http_failure(step: StepName, ans: HTTPAnswer, opts: ProbeOptions, sent_orig
             return Failure(
                 "dashboard-route-missing",
                 "HTTP 404 on /api/tap",
-                f"/api/tap is not routed to web:8084 (path rules that send only / to the dashboard, or /api/tap "
+                f"/api/tap is not routed to web:{WEB_PORT} (path rules that send only / to the dashboard, or /api/tap "
                 f"sent to another service such as tap:8088, linkerd/linkerd2#10824); {BROWSER_HIDES}.",
-                "route every path of this host (prefix /) to Service web port 8084",
+                f"route every path of this host (prefix /) to Service web port {WEB_PORT}",
             )
         return Failure(
             "dashboard-route-missing",
@@ -245,7 +229,7 @@ def _http_failure(step: StepName, ans: HTTPAnswer, opts: ProbeOptions, sent_orig
     if status in (502, 503, 504):
         detail = {
             502: "the proxy could not talk to the backend (web pod down, wrong Service port, or a backend "
-            "protocol other than plain HTTP: web serves HTTP on 8084)",
+            f"protocol other than plain HTTP: web serves HTTP on {WEB_PORT})",
             503: "the proxy has no ready backend (Service web has no ready endpoints, or the route's backend "
             "does not exist)",
             504: "the backend did not answer in time",
@@ -254,8 +238,8 @@ def _http_failure(step: StepName, ans: HTTPAnswer, opts: ProbeOptions, sent_orig
             "dashboard-backend-down",
             f"HTTP {status}",
             f"{where}: {detail}.",
-            "kubectl -n linkerd-viz get pods,endpoints web; kubectl -n linkerd-viz get svc web -o wide "
-            "(port 8084, named http)",
+            f"kubectl -n {VIZ} get pods,endpoints web; kubectl -n {VIZ} get svc web -o wide "
+            f"(port {WEB_PORT}, named {WEB_PORT_NAME})",
         )
     if step == "websocket" and status == 200:
         return Failure(
@@ -264,7 +248,7 @@ def _http_failure(step: StepName, ans: HTTPAnswer, opts: ProbeOptions, sent_orig
             f"the upgrade was answered with a page instead of 101 Switching Protocols: /api/tap reached "
             f"something that does not speak websocket (catch-all route, caching layer, or a proxy without "
             f"websocket support); {BROWSER_HIDES}.",
-            "route /api/tap to web:8084 through a proxy that passes websockets",
+            f"route /api/tap to web:{WEB_PORT} through a proxy that passes websockets",
         )
     if step == "websocket" and status in REDIRECTS:
         return Failure(
@@ -388,7 +372,7 @@ def page_step(target: Target, opts: ProbeOptions, headers: list[tuple[str, str]]
             http_status=200,
             message="the page has none of the dashboard's markers (<title>Linkerd</title>, index_bundle.js): "
             "the route may point to another service." + (f" {redirects}" if redirects else ""),
-            hint="check that the route's backend is Service web port 8084 in linkerd-viz",
+            hint=f"check that the route's backend is Service web port {WEB_PORT} in {VIZ}",
             extra=extra,
         ), current
     f = http_failure("page", ans, opts, None)
@@ -586,7 +570,7 @@ def _explain_close(code: int, reason: str, elapsed: float, events: int, opts: Pr
             message=f"closed with {code} {reason!r} after {elapsed:.1f} s",
             extra={"events": events},
         ).with_close(code, reason, elapsed)
-    exp = classify(reason) if reason else None
+    exp = classify(reason, the_text="The close reason") if reason else None
     if exp is not None and exp.cause == "unknown":
         exp = None  # its advice is about pasting a fuller message; ours below is about the tap
     status = re.search(r"status Code \[(\d{3})\]", reason)
@@ -602,20 +586,20 @@ def _explain_close(code: int, reason: str, elapsed: float, events: int, opts: Pr
     msg = f"the web server closed the tap with {code} ({CLOSE_NAMES.get(code, '?')}) and reason {reason!r}"
     msg += f"; the dashboard shows: {shown if code != 1008 else reason}.".replace("\n", "\\n")
     if exp is not None and exp.summary:
-        msg += "\n" + exp.summary.replace("The message you pasted", "The close reason")
+        msg += "\n" + exp.summary
     next_steps = list(exp.next_steps) if exp is not None else []
     if not next_steps and cause == "rbac-forbidden":
         next_steps = [
             "the web ServiceAccount may not watch tap resources: kubectl auth can-i watch pods.tap.linkerd.io "
-            "--all-namespaces --as system:serviceaccount:linkerd-viz:web (ClusterRoleBinding "
-            "linkerd-linkerd-viz-web-admin, left out with dashboard.restrictPrivileges=true)"
+            f"--all-namespaces --as system:serviceaccount:{VIZ}:web (ClusterRoleBinding "
+            f"linkerd-{VIZ}-web-admin, left out with dashboard.restrictPrivileges=true)"
         ]
     elif not next_steps and cause == "tap-no-pods":
         next_steps = [
             "the resource has no running meshed pods: check --resource and -n, and that the pods are injected"
         ]
     elif not next_steps:
-        next_steps = ["kubectl -n linkerd-viz logs deploy/web", "vizdoctor check"]
+        next_steps = [f"kubectl -n {VIZ} logs deploy/web", "vizdoctor check"]
     hint = "\n".join(next_steps)
     extra: dict[str, object] = {
         "events": events,

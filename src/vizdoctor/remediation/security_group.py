@@ -156,6 +156,10 @@ def aws_cli_fix(cluster: Cluster, rules: list[RuleSpec]) -> str:
 
 
 def make_fix(cluster: Cluster, rules: list[RuleSpec]) -> Fix:
+    if cluster.fix.rule_resource == "google_compute_firewall":  # a GKE cluster: a firewall rule, gcloud
+        from vizdoctor.remediation.gcloud import gke_fix
+
+        return gke_fix(cluster, rules)
     where = cluster.fix.where or cluster.location
     note = None
     if cluster.fix.style == "module":

@@ -15,6 +15,7 @@ from typing import Literal
 
 from vizdoctor.evidence import Facts
 from vizdoctor.knowledge.errors import TAP_APISERVICE, TAP_NAMESPACE
+from vizdoctor.knowledge.ingress import WEB_PORT
 from vizdoctor.remediation.dashboard import STRIP_ORIGIN_HINT, helm_set_host, host_regex, rewrite_hint
 from vizdoctor.remediation.gcloud import MASTER_CIDR_LOOKUP, NODE_TAG_LOOKUP, firewall_rule_cli
 from vizdoctor.remediation.security_group import (
@@ -246,7 +247,7 @@ def _tls_steps(f: Facts, expired: bool) -> list[Step | str]:
             f"Inspect the serving certificate: kubectl get secret -n {TAP_NAMESPACE} tap-k8s-tls -o "
             "jsonpath='{.data.tls\\.crt}' | base64 -d | openssl x509 -noout -subject -issuer -dates -ext "
             "subjectAltName",
-            "Regenerate both together: helm upgrade linkerd-viz linkerd/linkerd-viz -n linkerd-viz --reuse-values "
+            f"Regenerate both together: helm upgrade linkerd-viz linkerd/linkerd-viz -n {TAP_NAMESPACE} --reuse-values "
             "(the chart issues a new cert and caBundle), or with the CLI: linkerd viz install | kubectl apply -f -; "
             "with cert-manager (tap.injectCaFrom) check the Certificate and the cainjector.",
         ]
@@ -388,9 +389,10 @@ def _proxy_steps(f: Facts) -> list[Step | str]:
         "Read the kube-apiserver's proxy settings: on a kubeadm control plane grep -i proxy "
         "/etc/kubernetes/manifests/kube-apiserver.yaml (or kubectl -n kube-system get pod -l "
         "component=kube-apiserver -o yaml | grep -i -A1 proxy).",
-        "Exempt in-cluster addresses: NO_PROXY (and no_proxy) must list the Service CIDR and the pod CIDR as CIDRs, "
-        "e.g. NO_PROXY=10.96.0.0/12,10.244.0.0/16,.svc,.cluster.local,localhost,127.0.0.1; `.cluster.local` alone "
-        "does not cover the IPs the aggregator and webhook dispatcher dial (linkerd/linkerd2#4296).",
+        "Exempt in-cluster destinations: admission and conversion webhooks are dialled by host name "
+        "(`<service>.<namespace>.svc`), so `.svc` in NO_PROXY covers them; aggregated APIs are dialled by IP, so "
+        "NO_PROXY (and no_proxy) must also list the Service CIDR and the pod CIDR, e.g. "
+        "NO_PROXY=10.96.0.0/12,10.244.0.0/16,.svc,.cluster.local,localhost,127.0.0.1 (linkerd/linkerd2#4296).",
         "Restart the kube-apiserver so it reads the new environment, then check: "
         + (f"kubectl get apiservice {f.apiservice}" if f.apiservice else "retry the request"),
     ]
@@ -466,10 +468,10 @@ def _origin_steps(text: str) -> list[Step | str]:
         steps.append(
             "Open the browser's developer tools, Network tab, filter on api/tap and retry Tap: 403 is the Origin "
             "check (steps below); 400 means the Upgrade/Connection headers were dropped or the Host check failed; "
-            "404, 502 or 503 means the proxy does not route /api/tap to web:8084."
+            f"404, 502 or 503 means the proxy does not route /api/tap to web:{WEB_PORT}."
         )
     steps += [
-        "Confirm in the web pod's log: kubectl logs -n linkerd-viz deploy/web -c web --tail=200 | grep -i origin "
+        f"Confirm in the web pod's log: kubectl logs -n {TAP_NAMESPACE} deploy/web -c web --tail=200 | grep -i origin "
         "(websocket: request origin not allowed by Upgrader.CheckOrigin).",
         "ingress-nginx with the Linkerd recipe (upstream-vhost): the configuration-snippet `proxy_set_header Origin "
         '"";` must really be applied. Snippets are off by default since controller v1.9.0 '
@@ -498,6 +500,100 @@ def _unknown_steps(f: Facts) -> list[Step | str]:
     ]
 
 
+def _webhook_timeout_steps(f: Facts) -> list[Step | str]:
+    return [
+        Step(
+            "Find the webhooks that wait 30 s or more: kubectl get mutatingwebhookconfigurations,"
+            "validatingwebhookconfigurations -o custom-columns=NAME:.metadata.name,TIMEOUT:.webhooks[*].timeoutSeconds",
+            "inspect",
+        ),
+        "Lower their timeoutSeconds (v1 default 10) in the configuration or the chart value that renders it; the "
+        "next failure then shows the webhook's own error.",
+        "Then explain that error: a blocked pod port (`vizdoctor scan` / `vizdoctor check`) is the usual cause.",
+    ]
+
+
+def _kubelet_port_steps(f: Facts) -> list[Step | str]:
+    return [
+        Step(
+            f"Check the webhook pod: kubectl -n {f.service_ns or '<namespace>'} get pod -o wide (hostNetwork, or a "
+            "fargate-ip-... node) and its container port (10250 is the kubelet's).",
+            "inspect",
+        ),
+        "Move the server to a free port and the Service's targetPort with it, through the chart's value "
+        "(cert-manager: webhook.securePort=10260; external-secrets: webhook.port; metrics-server: containerPort).",
+        Step(
+            "Allow the new port from the cluster security group to the nodes.",
+            "fix",
+            "EKS",
+        ),
+    ]
+
+
+def _client_rejected_steps(f: Facts) -> list[Step | str]:
+    return [
+        Step(
+            "Compare the request-header CA the server trusts with the control plane's: kubectl -n kube-system get "
+            "configmap extension-apiserver-authentication -o jsonpath='{.data.requestheader-client-ca-file}'",
+            "inspect",
+        ),
+        "Restart the aggregated API server so it reloads that CA (kubectl -n linkerd-viz rollout restart deploy/tap, "
+        "or kubectl -n kube-system rollout restart deploy/metrics-server); its serving certificate and the "
+        "APIService's caBundle are not the problem.",
+        "If the control plane's front-proxy certificates were re-issued, make sure the server's auth-reader "
+        "RoleBinding still lets it read that ConfigMap.",
+    ]
+
+
+def _protocol_steps(f: Facts) -> list[Step | str]:
+    return [
+        Step(
+            "Compare the Service's targetPort with the port the webhook serves HTTPS on: kubectl -n "
+            f"{f.service_ns or '<namespace>'} get svc,endpoints -o wide and the container's args/ports.",
+            "inspect",
+        ),
+        "Point targetPort at the HTTPS webhook port (not metrics or health), and make the server answer "
+        "admission.k8s.io/v1 AdmissionReview with the request's uid.",
+    ]
+
+
+def _tunnel_steps(f: Facts) -> list[Step | str]:
+    return [
+        Step("kubectl -n kube-system get pods -l k8s-app=konnectivity-agent -o wide", "inspect"),
+        "Get the konnectivity-agent pods running and connected (their logs name the control-plane address they dial); "
+        "a NetworkPolicy or firewall that blocks their egress to the control plane also causes this.",
+        "Firewall rules from the control plane to the nodes are not on this path: do not add them for this error.",
+    ]
+
+
+def _websocket_steps(f: Facts) -> list[Step | str]:
+    return [
+        "Let the proxy in front of the dashboard pass websockets on /api/tap: forward the Upgrade and Connection "
+        "headers over HTTP/1.1 (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; "
+        'proxy_set_header Connection "upgrade"; ingress-nginx does this by itself).',
+        "Check with: curl -i -N -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' "
+        "-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' https://<dashboard-host>/api/tap (101 means it passes).",
+    ]
+
+
+def _pod_to_apiserver_steps(f: Facts) -> list[Step | str]:
+    return [
+        "This is a pod calling the kube-apiserver, not the control plane calling a pod: do not open ports on the "
+        "nodes' security group for it.",
+        Step(
+            "Look at the pod's egress: kubectl get networkpolicy -A (egress rules on the pod's namespace must allow "
+            "the kubernetes Service's endpoints on 443), kubectl get endpoints kubernetes",
+            "inspect",
+        ),
+        Step(
+            "On EKS: the cluster endpoint's access (private endpoint on, public-only with CIDR limits), and security "
+            "groups for pods, decide whether pods reach the control plane.",
+            "info",
+            "EKS",
+        ),
+    ]
+
+
 _Builder = Callable[[Facts, str], list[Step | str]]
 # cause id (knowledge.errors.CAUSES) -> its steps; causes not listed get the steps for an unknown message
 STEPS: dict[str, _Builder] = {
@@ -516,6 +612,13 @@ STEPS: dict[str, _Builder] = {
     "apiservice-unavailable": lambda f, _: _unavailable_steps(f),
     "dashboard-host-rejected": lambda _, text: _host_steps(text),
     "dashboard-origin-rejected": lambda _, text: _origin_steps(text),
+    "webhook-timeout": lambda f, _: _webhook_timeout_steps(f),
+    "kubelet-port-conflict": lambda f, _: _kubelet_port_steps(f),
+    "tls-client-rejected": lambda f, _: _client_rejected_steps(f),
+    "webhook-protocol-error": lambda f, _: _protocol_steps(f),
+    "tunnel-unavailable": lambda f, _: _tunnel_steps(f),
+    "dashboard-websocket-not-proxied": lambda f, _: _websocket_steps(f),
+    "pod-cannot-reach-apiserver": lambda f, _: _pod_to_apiserver_steps(f),
 }
 
 

@@ -116,7 +116,18 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
     for p in report.paths:
         title = describe(p)
         finding = by_path.get(title)
-        if p.status == "open":
+        pod_side = [f for f in by_cat.get("pod network and policies", []) if f.extra.get("path") == title]
+        if p.status == "open" and pod_side:
+            # the network admits it, but something on the pod side does not (or may not): never a √
+            why = f"opened by {p.verdict.opened_by.name}" if p.verdict and p.verdict.opened_by else "open"
+            worst = "error" if any(f.severity == "error" for f in pod_side) else "warning"
+            _line(console, worst, title + (" [inferred]" if p.target.inferred else ""))
+            _detail(
+                console,
+                f"network: {why}; but: " + "; ".join(f.title.split(": ", 1)[-1] for f in pod_side),
+                "dim",
+            )
+        elif p.status == "open":
             why = f" (opened by {p.verdict.opened_by.name})" if p.verdict and p.verdict.opened_by else ""
             _line(console, "ok", title + why + (" [inferred]" if p.target.inferred else ""))
         elif finding is not None and finding.check == "control-plane-path-unknown":
@@ -158,7 +169,8 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
                 _detail(console, "  " + (cf.fix.terraform or "").replace("\n", "\n  "), "cyan")
             else:
                 _detail(console, "Terraform: the fix shown under the failure above")
-            _detail(console, "or now, with the AWS CLI (Terraform will not know about it):")
+            cli = "gcloud" if (cf.fix.aws_cli or "").startswith("gcloud") else "the AWS CLI"
+            _detail(console, f"or now, with {cli} (Terraform will not know about it):")
             _detail(console, "  " + (cf.fix.aws_cli or "").replace("\n", "\n  "), "cyan")
 
     s = report.summary

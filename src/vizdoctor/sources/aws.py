@@ -27,6 +27,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from vizdoctor.knowledge import aws_sg
 from vizdoctor.network.model import (
     UNRESOLVED,
     Cluster,
@@ -69,7 +70,6 @@ _BAD_CREDENTIALS = frozenset(
         "UnrecognizedClientException",
     }
 )
-_PROTOCOLS = {"-1": "all", "all": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 _FILTER_VALUES = 200  # EC2 accepts at most 200 values per filter
 _DONE_PHASES = ("Succeeded", "Failed")
 _NOT_EC2 = ("fargate", "hybrid")
@@ -396,13 +396,6 @@ def _common(sets: list[tuple[str, ...]]) -> list[str]:
 # --- security group rules -------------------------------------------------------------------------
 
 
-def _protocol(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    return _PROTOCOLS.get(text, text)
-
-
 def _port(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -421,7 +414,7 @@ def _sg_rules(sg: dict[str, Any], ip_family: str | None) -> tuple[list[IngressRu
     rules: list[IngressRule] = []
     skipped = 0
     for perm in sg.get("IpPermissions") or []:
-        protocol = _protocol(perm.get("IpProtocol"))
+        protocol = aws_sg.protocol(perm.get("IpProtocol"))
         lo, hi = _port(perm.get("FromPort")), _port(perm.get("ToPort"))
         if protocol == "all":
             lo = hi = None

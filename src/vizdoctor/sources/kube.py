@@ -34,7 +34,7 @@ from typing import Any
 from vizdoctor.errors import ClusterUnreachable as ClusterUnreachable  # re-exported
 from vizdoctor.knowledge import linkerd
 from vizdoctor.location import Location
-from vizdoctor.model import CannotRead, CertSummary, Inventory, LiveState
+from vizdoctor.model import CannotRead, CertState, CertSummary, Inventory, LiveState
 from vizdoctor.sources.options import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT  # re-exported
 
 PAGE_SIZE = 500
@@ -164,6 +164,37 @@ def exposure_kinds() -> tuple[KindSpec, ...]:
                 )
             )
     return tuple(out)
+
+
+def _custom(kind: str, group: str, version: str, plural: str) -> KindSpec:
+    params = (("group", group), ("version", version), ("plural", plural))
+    return KindSpec(
+        kind, group, version, plural, "CustomObjectsApi", "list_cluster_custom_object", params, optional=True
+    )
+
+
+# What decides whether a policy or the pod network stands between the control plane and a webhook pod
+# (checks network_policy, mesh_policy, pod_network). Custom resources are optional: no CRD, none of them.
+NETWORK_KINDS: tuple[KindSpec, ...] = (
+    KindSpec(
+        "NetworkPolicy",
+        "networking.k8s.io",
+        "v1",
+        "networkpolicies",
+        "NetworkingV1Api",
+        "list_network_policy_for_all_namespaces",
+    ),
+    _custom("CiliumNetworkPolicy", "cilium.io", "v2", "ciliumnetworkpolicies"),
+    _custom("CiliumClusterwideNetworkPolicy", "cilium.io", "v2", "ciliumclusterwidenetworkpolicies"),
+    _custom("NetworkPolicy", "crd.projectcalico.org", "v1", "networkpolicies"),
+    _custom("GlobalNetworkPolicy", "crd.projectcalico.org", "v1", "globalnetworkpolicies"),
+    _custom("Installation", "operator.tigera.io", "v1", "installations"),
+    _custom("Server", "policy.linkerd.io", "v1beta1", "servers"),
+    _custom("ServerAuthorization", "policy.linkerd.io", "v1beta1", "serverauthorizations"),
+    _custom("AuthorizationPolicy", "policy.linkerd.io", "v1alpha1", "authorizationpolicies"),
+    _custom("NetworkAuthentication", "policy.linkerd.io", "v1alpha1", "networkauthentications"),
+    _custom("PeerAuthentication", "security.istio.io", "v1beta1", "peerauthentications"),
+)
 
 
 @dataclass
@@ -411,13 +442,15 @@ def summarize_certificate(secret: str, pem: bytes, ca_bundle: bytes | None) -> C
     try:
         from cryptography import x509
     except ImportError:
-        return CertSummary(secret, unreadable=NO_X509)
+        return CertSummary(secret, unreadable=NO_X509, state=CertState.NO_PARSER)
     if not pem:
-        return CertSummary(secret, unreadable="the Secret has no tls.crt")
+        return CertSummary(secret, unreadable="the Secret has no tls.crt", state=CertState.INVALID)
     try:
         chain = x509.load_pem_x509_certificates(pem)
     except ValueError as exc:
-        return CertSummary(secret, unreadable=f"tls.crt is not a PEM certificate ({exc})")
+        return CertSummary(
+            secret, unreadable=f"tls.crt is not a PEM certificate ({exc})", state=CertState.INVALID
+        )
     leaf = chain[0]
     try:
         san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -554,6 +587,7 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
             ]
         live.objects[spec.kind] = items
     _read_exposure(reader, live, opts)
+    _read_optional(reader, live, opts, NETWORK_KINDS)
     if not reader.read_any:
         first = live.cannot_read[0] if live.cannot_read else None
         why = f" ({first.status or ''} {first.message})".replace("( ", "(") if first else ""
@@ -576,7 +610,8 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
 
     inv = Inventory(live=live)
     loc = Location(f"cluster:{context}")
-    for kind in dict.fromkeys([*(k.kind for k in KINDS), *(k.kind for k in exposure_kinds()), "ConfigMap"]):
+    kinds = [*(k.kind for k in KINDS), *(k.kind for k in exposure_kinds()), *(k.kind for k in NETWORK_KINDS)]
+    for kind in dict.fromkeys([*kinds, "ConfigMap"]):
         for item in live.objects.get(kind, []):
             manifests.add_document(item, loc, inv, "default")
     return inv
@@ -631,6 +666,37 @@ def _read_exposure(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
             note(CONFIGMAP, None, f"in namespace {ns}: {exc}")
 
 
+def _read_optional(reader: _Reader, live: LiveState, opts: KubeOptions, kinds: tuple[KindSpec, ...]) -> None:
+    """Kinds some checks need beyond the paths' own; a missing CRD means none of that kind."""
+    from kubernetes import client
+
+    for spec in kinds:
+        try:
+            items = reader.list_kind(spec)
+        except _Deadline:
+            live.cannot_read.append(
+                CannotRead(
+                    spec.kind,
+                    spec.group,
+                    spec.resource,
+                    None,
+                    f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)",
+                )
+            )
+            return
+        except client.ApiException as exc:
+            if spec.optional and exc.status == 404:
+                continue
+            live.cannot_read.append(
+                CannotRead(spec.kind, spec.group, spec.resource, exc.status, _status_message(exc))
+            )
+            continue
+        except (TimeoutError, ConnectionError, ValueError) as exc:
+            live.cannot_read.append(CannotRead(spec.kind, spec.group, spec.resource, None, str(exc)))
+            continue
+        live.objects.setdefault(spec.kind, []).extend(items)
+
+
 def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
     from kubernetes import client
 
@@ -645,7 +711,7 @@ def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> N
     for namespace, names, ca in wanted:
         key = f"{namespace}/{names[0]}"
         if not have_x509():  # nothing to parse it with: do not even read the Secret
-            live.certificates[key] = CertSummary(key, unreadable=NO_X509)
+            live.certificates[key] = CertSummary(key, unreadable=NO_X509, state=CertState.NO_PARSER)
             continue
         try:
             for name in names:
@@ -657,17 +723,23 @@ def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> N
             else:
                 tried = " nor ".join(f"Secret {namespace}/{n}" for n in names)
                 live.certificates[key] = CertSummary(
-                    key, unreadable=f"{'neither ' if len(names) > 1 else ''}{tried} exists", missing=True
+                    key,
+                    unreadable=f"{'neither ' if len(names) > 1 else ''}{tried} exists",
+                    state=CertState.MISSING,
                 )
         except _Deadline:
             live.certificates[key] = CertSummary(
-                key, unreadable=f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)"
+                key, unreadable=f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)", state=CertState.NOT_READ
             )
         except client.ApiException as exc:
-            live.certificates[key] = CertSummary(key, unreadable=f"{exc.status}: {_status_message(exc)}")
+            live.certificates[key] = CertSummary(
+                key,
+                unreadable=f"{exc.status}: {_status_message(exc)}",
+                state=CertState.NOT_READ if exc.status == 403 else CertState.INVALID,
+            )
             if exc.status == 403:
                 live.cannot_read.append(
                     CannotRead("Secret", "", "secrets", 403, f"Secret {key}: {_status_message(exc)}")
                 )
         except (TimeoutError, ConnectionError, ValueError) as exc:
-            live.certificates[key] = CertSummary(key, unreadable=str(exc))
+            live.certificates[key] = CertSummary(key, unreadable=str(exc), state=CertState.INVALID)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vizdoctor.knowledge import aws_sg
 from vizdoctor.knowledge import eks_module as eks
 from vizdoctor.location import Location
 from vizdoctor.model import Problem
@@ -202,11 +203,9 @@ def group_key(value: Any) -> str | None:
 
 
 def _protocol(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None or isinstance(value, Unknown | Ref):
+    if isinstance(value, Unknown | Ref):
         return None
-    text = str(value).strip().lower()
-    # "-1" and "all" mean every protocol and every port (terraform-provider-aws docs, §5 of the sheet).
-    return {"-1": "all", "all": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}.get(text, text)
+    return aws_sg.protocol(value)
 
 
 def _port(value: Any) -> int | None:
@@ -633,7 +632,7 @@ def _node_group_security_group(
             None if protocol == "all" else _why(proto_raw, spec.get("from_port"), spec.get("to_port"))
         )
         desc = spec.get("description") if isinstance(spec.get("description"), str) else None
-        for peer in _peers_for(spec, singular=True):
+        for peer in _peers_for(spec, aws_sg.VPC_INGRESS_RULE):
             rules.append(
                 IngressRule(
                     key, protocol, from_port, to_port, peer, name, desc, location=where, unresolved=unresolved
@@ -1434,31 +1433,15 @@ def _count_condition(block: dict[str, Any], scope: Scope) -> tuple[bool, str | N
     return True, None
 
 
-def _peers_for(values: dict[str, Any], singular: bool) -> list[Peer]:
+def _peers_for(values: dict[str, Any], shape: aws_sg.RuleShape) -> list[Peer]:
     peers: list[Peer] = []
-    keys = (
-        (
-            ("referenced_security_group_id", "group"),
-            ("cidr_ipv4", "cidr"),
-            ("cidr_ipv6", "cidr"),
-            ("prefix_list_id", "prefix_list"),
-        )
-        if singular
-        else (
-            ("source_security_group_id", "group"),
-            ("security_groups", "group"),
-            ("cidr_blocks", "cidr"),
-            ("ipv6_cidr_blocks", "cidr"),
-            ("prefix_list_ids", "prefix_list"),
-        )
-    )
-    for attr, kind in keys:
+    for attr, kind in shape.peers:
         for v in _as_list(values.get(attr)):
             if kind == "group":
                 k = group_key(v)
                 peers.append(Peer("group", k) if k else Peer("unknown", _why(v) or f"unresolved {attr}"))
             elif isinstance(v, str):
-                peers.append(Peer(kind, v))  # type: ignore[arg-type]
+                peers.append(Peer(kind, v))
             else:
                 peers.append(Peer("unknown", _why(v) or f"unresolved {attr}"))
     if values.get("self") is True:
@@ -1488,7 +1471,7 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
             if not isinstance(ing, dict):
                 continue
             v = evaluate(ing, scope)
-            for peer in _peers_for(v, singular=False):
+            for peer in _peers_for(v, aws_sg.SECURITY_GROUP_INGRESS):
                 model.rules.append(
                     IngressRule(
                         key,
@@ -1503,21 +1486,18 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
                         conditional=cond,
                     )
                 )
-    for rtype, singular in (
-        ("aws_security_group_rule", False),
-        ("aws_vpc_security_group_ingress_rule", True),
-    ):
+    for rtype, shape in aws_sg.RULE_RESOURCES.items():
         for name, block in _resources(f.body, rtype):
             address = f"{scope.prefix}{rtype}.{name}"
             loc = Location(f.path, _block_line(f, "resource", rtype, name))
             v = evaluate(block, scope)
             direction = v.get("type")
-            if not singular and direction != "ingress" and not isinstance(direction, Unknown | Ref):
+            if shape.typed and direction != "ingress" and not isinstance(direction, Unknown | Ref):
                 continue
             exists, cond = _count_condition(block, scope)
             if not exists:
                 continue
-            if not singular and direction != "ingress":
+            if shape.typed and direction != "ingress":
                 cond = cond or f"type: {_why(direction)}"
             target = group_key(v.get("security_group_id"))
             if target is None:
@@ -1526,15 +1506,20 @@ def raw_resources(f: TfFile, scope: Scope, model: NetworkModel) -> None:
                 cond = (
                     cond or f"its security_group_id cannot be resolved ({_why(v.get('security_group_id'))})"
                 )
-            proto_attr = "ip_protocol" if singular else "protocol"
+            proto_attr = shape.protocol_attr
             protocol = _protocol(v.get(proto_attr))
             from_port, to_port = _port(v.get("from_port")), _port(v.get("to_port"))
-            if singular and to_port is None and from_port is not None and "to_port" not in v:
+            if (
+                shape.to_port_defaults_to_from_port
+                and to_port is None
+                and from_port is not None
+                and "to_port" not in v
+            ):
                 to_port = from_port
             unresolved = _why(
                 v.get(proto_attr), *((v.get("from_port"), v.get("to_port")) if protocol != "all" else ())
             )
-            for peer in _peers_for(v, singular):
+            for peer in _peers_for(v, shape):
                 model.rules.append(
                     IngressRule(
                         target,
@@ -1739,6 +1724,11 @@ def _load_instances(insts: list[Instance], model: NetworkModel) -> None:
     for inst in insts:
         for f in inst.d.files:
             raw_eks_clusters(f, inst.scope, model, insts)
+    from vizdoctor.sources.gcp_tf import gke_clusters  # GKE private clusters and their firewall rules
+    from vizdoctor.sources.tf_addons import eks_addon_enforcers  # the VPC CNI's enableNetworkPolicy
+
+    gke_clusters(insts, model)
+    eks_addon_enforcers(insts, model)
     if any(
         True
         for i in insts

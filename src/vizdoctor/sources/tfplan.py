@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from vizdoctor.knowledge import aws_sg
 from vizdoctor.knowledge import eks_module as eks
 from vizdoctor.location import Location
 from vizdoctor.model import Problem
@@ -33,7 +34,6 @@ from vizdoctor.network.model import (
     IngressRule,
     NetworkModel,
     Peer,
-    PeerKind,
     Placement,
     Scenario,
     SecurityGroup,
@@ -58,19 +58,6 @@ _EKS_NODE_GROUP_CALLS = {
     "eks_managed_node_group": ("eks_managed_node_groups", "eks_managed_node_group_defaults"),
     "self_managed_node_group": ("self_managed_node_groups", "self_managed_node_group_defaults"),
 }
-
-# Rule arguments that name CIDRs and prefix lists (terraform-provider-aws docs of
-# aws_security_group / aws_security_group_rule, and aws_vpc_security_group_ingress_rule).
-_LIST_PEERS: tuple[tuple[str, PeerKind], ...] = (
-    ("cidr_blocks", "cidr"),
-    ("ipv6_cidr_blocks", "cidr"),
-    ("prefix_list_ids", "prefix_list"),
-)
-_SINGLE_PEERS: tuple[tuple[str, PeerKind], ...] = (
-    ("cidr_ipv4", "cidr"),
-    ("cidr_ipv6", "cidr"),
-    ("prefix_list_id", "prefix_list"),
-)
 
 _OPENS_PRIMARY = "carries the cluster primary security group, which admits all traffic from the control plane"
 
@@ -625,7 +612,9 @@ class _Reader:
             for sg in _lst(ing.get("security_groups")):
                 if isinstance(sg, str) and sg:
                     peers.append(Peer("group", self.id_key(sg)))
-            for attr, kind in _LIST_PEERS:
+            for attr, kind in aws_sg.SECURITY_GROUP_INGRESS.peers:
+                if kind == "group":
+                    continue  # security_groups, above
                 peers.extend(Peer(kind, c) for c in _lst(ing.get(attr)) if isinstance(c, str))
                 if self.is_unknown(r, "ingress", i, attr) or any(
                     self.is_unknown(r, "ingress", i, attr, j) for j in range(len(_lst(ing.get(attr))))
@@ -662,13 +651,13 @@ class _Reader:
 
     def rule(self, r: _Res) -> list[IngressRule]:
         """Ingress rules of a rule resource; [] for egress."""
-        singular = r.type == "aws_vpc_security_group_ingress_rule"
+        shape = aws_sg.RULE_RESOURCES[r.type]
         v = r.values
-        type_unknown = not singular and self.is_unknown(r, "type")
-        if not singular and v.get("type") != "ingress" and not type_unknown:
+        type_unknown = shape.typed and self.is_unknown(r, "type")
+        if shape.typed and v.get("type") != "ingress" and not type_unknown:
             return []  # egress rules never admit the control plane
         target, target_why = self.rule_group(r)
-        proto_attr = "ip_protocol" if singular else "protocol"
+        proto_attr = shape.protocol_attr
         protocol = _protocol(v.get(proto_attr))
         from_port, to_port = _port(v.get("from_port")), _port(v.get("to_port"))
         unknown_attrs = [a for a in (proto_attr, "from_port", "to_port") if self.is_unknown(r, a)]
@@ -677,13 +666,14 @@ class _Reader:
             unresolved = f"{proto_attr} is not set"
         eks_key = self.eks_node_rule_key(r)
         peers: list[Peer] = []
-        group_attrs = ("referenced_security_group_id",) if singular else ("source_security_group_id",)
-        for attr in group_attrs:
+        for attr in (a for a, kind in shape.peers if kind == "group"):
             if _str(v.get(attr)):
                 peers.append(Peer("group", self.id_key(v[attr])))
             elif self.is_unknown(r, attr):
                 peers.append(self.rule_source(r, attr, eks_key))
-        for attr, kind in _SINGLE_PEERS if singular else _LIST_PEERS:
+        for attr, kind in shape.peers:
+            if kind == "group":
+                continue  # above
             raw = v.get(attr)
             for c in raw if isinstance(raw, list) else [raw]:
                 if isinstance(c, str) and c:
