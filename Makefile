@@ -30,9 +30,9 @@ unit: $(STAMP)
 	$(BIN)/pytest --cov=vizdoctor --cov-branch --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 # Debian packages the tests use: a real nginx in front of the probe tests' backend; iproute2 and nftables
-# for the test hosts in a network namespace behind the real kube-apiserver. As root (CI) they are installed;
-# otherwise the tests that need them skip and say why.
-SYSDEPS := nginx:nginx ip:iproute2 nft:nftables
+# for the test hosts in a network namespace behind the real kube-apiserver; Chromium for the HTML report
+# test. As root (CI) they are installed; otherwise the tests that need them skip and say why.
+SYSDEPS := nginx:nginx ip:iproute2 nft:nftables chromium:chromium
 sysdeps:
 	@missing=""; for dep in $(SYSDEPS); do \
 	  tool=$${dep%%:*}; pkg=$${dep#*:}; \

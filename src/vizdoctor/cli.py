@@ -6,41 +6,62 @@ No traceback ever reaches the user: unexpected failures print one line and exit 
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import os
 import sys
+from collections.abc import Sequence
 
-from vizdoctor import TYPE_CHECKING, __version__
+from vizdoctor import __version__
 from vizdoctor.errors import VizdoctorError
 
-if TYPE_CHECKING:  # argparse and the commands load once a command line is parsed, not for --version
-    import argparse
-    from collections.abc import Sequence
+# Each command module imports its heavy dependencies (HCL parser, kubernetes client, websockets, rich)
+# inside `run`, so --version, --help and `explain` load none of them; --version loads no command at all.
+COMMANDS = ("scan", "check", "explain", "probe", "docs", "completion")
+
+EXAMPLES = """examples:
+  vizdoctor scan infra/ k8s/            offline: Terraform and manifests of your repository
+  vizdoctor check                       the live cluster of the current kubeconfig context (read-only)
+  vizdoctor explain 'Websocket close error [1011: Internal Error] ...'
+  vizdoctor probe https://dashboard.example.com/
+  vizdoctor docs control-plane-unreachable
+
+Exit status: 0 no failing finding, 1 a failing finding, 2 nothing could be analysed or bad usage.
+"""
 
 
-def _parser() -> argparse.ArgumentParser:
-    import argparse
+def _prog() -> str:
+    # As a kubectl plugin (kubectl-vizdoctor), help reads the way the user typed it.
+    return "kubectl vizdoctor" if os.path.basename(sys.argv[0]).startswith("kubectl-") else "vizdoctor"
 
-    from vizdoctor.commands import check, docs, explain, probe, scan
+
+def parser() -> argparse.ArgumentParser:
+    from vizdoctor.commands import HelpFormatter
 
     p = argparse.ArgumentParser(
-        prog="vizdoctor",
+        prog=_prog(),
         description="Find the control-plane-to-pod paths (webhooks, aggregated APIs such as Linkerd viz tap) "
         "that the network blocks, and print the fix.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"vizdoctor {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (scan, check, explain, probe, docs):
-        command.register(sub)
+    for name in COMMANDS:
+        importlib.import_module(f"vizdoctor.commands.{name}").register(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if list(sys.argv[1:] if argv is None else argv) == ["--version"]:
-        print(f"vizdoctor {__version__}")  # without building every command's parser
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # the cheapest path: no parser built
+        print(f"vizdoctor {__version__}")
         return 0
-    parser = _parser()
-    args = parser.parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    args.root_parser = p
     if args.command is None:
-        parser.print_help(sys.stderr)
+        p.print_help(sys.stderr)
         return 2
     try:
         status: int = args.run(args)

@@ -177,6 +177,20 @@ class RawObject:
         return str(ns) if ns else None
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """An accepted finding, written next to what it is about: the `vizdoctor.io/ignore` annotation of a
+    Kubernetes object, or a `# vizdoctor:ignore=<id> <reason>` comment on a Terraform block. Applied
+    after the checks ran (report.apply_policy), so a suppressed finding is kept and listed, never lost."""
+
+    checks: tuple[str, ...]  # check ids; "*" would be too broad, so it is not accepted
+    reason: str
+    source: Literal["annotation", "comment"]
+    where: Location  # the annotation's object or the comment, for the report
+    object: ObjectRef | None = None  # the annotated object
+    lines: tuple[int, int] | None = None  # the Terraform block's first and last line (in where.path)
+
+
 @dataclass
 class Inventory:
     services: dict[tuple[str, str], Service] = field(default_factory=dict)
@@ -191,6 +205,7 @@ class Inventory:
     objects: dict[str, list[RawObject]] = field(default_factory=dict)
     files_read: int = 0
     objects_read: int = 0
+    suppressions: list[Suppression] = field(default_factory=list)
 
     def add_service(self, svc: Service) -> None:
         self.services[(svc.namespace, svc.name)] = svc

@@ -6,14 +6,29 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 from typing import TYPE_CHECKING
 
-from vizdoctor.commands.output import add_output_options, write_report
-from vizdoctor.sources.options import DEFAULT_TIMEOUT
+from vizdoctor.commands import HelpFormatter
+from vizdoctor.commands.output import add_output_options, load_config, write_report
+from vizdoctor.commands.progress import Spinner
 
-if TYPE_CHECKING:  # loaded by `run`: --version, --help and the other commands do not pay for them
+if TYPE_CHECKING:
+    from vizdoctor.config import Config
     from vizdoctor.live import CheckOptions
     from vizdoctor.report import Report
+
+# The default of --timeout, spelled as in the help (sources.kube.DEFAULT_TIMEOUT; a test keeps them equal).
+# Kept here so that `--help` does not import the cluster reader.
+DEFAULT_TIMEOUT = 30.0
+
+EXAMPLES = """examples:
+  vizdoctor check                                 the current kubeconfig context
+  vizdoctor check --context prod --wait 5m        until the fix has rolled out
+  vizdoctor check --quiet                         only failures
+  vizdoctor check -o sarif=check.sarif -o text
+  kubectl vizdoctor check                         as a kubectl plugin
+"""
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -44,6 +59,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "EndpointSlices, Pods, Nodes, workloads, Namespaces, ClusterRoles and the tap/webhook TLS "
         "certificates. Report every APIService that is not Available with its decoded cause, every webhook "
         "without a ready endpoint, and the API-side checks of `linkerd viz check`.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     p.add_argument("--context", help="kubeconfig context (default: the current context)")
@@ -51,6 +68,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--timeout",
         type=parse_duration,
         default=DEFAULT_TIMEOUT,
+        metavar="DURATION",
         help=f"overall deadline for reading the cluster (default: {DEFAULT_TIMEOUT:g}s)",
     )
     p.add_argument(
@@ -58,7 +76,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=parse_duration,
         default=0.0,
         metavar="DURATION",
-        help="re-check until no error is found or DURATION (e.g. 60s, 5m) has passed; prints only the last report",
+        help="re-check until no error is found or DURATION (e.g. 60s, 5m) has passed; prints only the last "
+        "report (default: 0s, one check)",
     )
     p.add_argument("--interval", type=parse_duration, default=5.0, help=argparse.SUPPRESS)  # for tests
     p.add_argument(
@@ -96,12 +115,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run)
 
 
-def options(args: argparse.Namespace) -> CheckOptions:
+def options(args: argparse.Namespace, cfg: Config | None = None) -> CheckOptions:
     from vizdoctor.live import CheckOptions
 
     return CheckOptions(
         kubeconfig=args.kubeconfig,
-        context=args.context,
+        context=args.context or (cfg.context if cfg else None),
         timeout=args.timeout,
         viz_namespace=args.viz_namespace,
         linkerd_namespace=args.linkerd_namespace,
@@ -122,13 +141,32 @@ def options(args: argparse.Namespace) -> CheckOptions:
 def run(args: argparse.Namespace) -> int:
     from vizdoctor.live import check
 
-    def progress(attempt: int, report: Report, pause: float) -> None:
-        if args.format == "text":
-            errors = report.summary["error"]
-            print(
-                f"vizdoctor check: attempt {attempt}: {errors} error{'s' if errors != 1 else ''}; "
-                f"checking again in {pause:.0f}s",
-                file=sys.stderr,
-            )
+    cfg = load_config(args, ".")
+    opts = options(args, cfg)
+    where = f"context {opts.context}" if opts.context else "the current context"
+    spinner = Spinner(f"reading the cluster ({where}; up to {opts.timeout:g}s)", quiet=args.quiet)
 
-    return write_report(check(options(args), on_retry=progress), args)
+    def progress(attempt: int, report: Report, pause: float) -> None:
+        errors = report.summary["error"]
+        spinner.say(
+            f"attempt {attempt}: {errors} error{'s' if errors != 1 else ''}; checking again in {pause:.0f}s"
+        )
+
+    with warnings.catch_warnings(record=True) as caught, spinner:
+        warnings.simplefilter("always")
+        report = check(opts, on_retry=progress)
+    _warn_once(caught)
+    return write_report(report, args, cfg)
+
+
+def _warn_once(caught: list[warnings.WarningMessage]) -> None:
+    """One line per kind of warning (urllib3 warns InsecureRequestWarning on every request to a cluster
+    whose kubeconfig skips TLS verification)."""
+    seen: dict[tuple[str, str], int] = {}
+    for w in caught:
+        first = str(w.message).splitlines()[0] if str(w.message) else ""
+        key = (w.category.__name__, first.split(". ")[0])
+        seen[key] = seen.get(key, 0) + 1
+    for (name, text), n in seen.items():
+        times = f" ({n} requests)" if n > 1 else ""
+        print(f"vizdoctor check: warning: {name}: {text}{times}", file=sys.stderr)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vizdoctor.commands import HelpFormatter
 from vizdoctor.errors import UsageError
+
+EXAMPLES = """examples:
+  vizdoctor docs                              the table of every check id
+  vizdoctor docs control-plane-unreachable    one check's page, offline
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,6 +20,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="print a check's documentation (offline); without an id, the table of checks",
         description="Print the documentation of a check id (as printed on every finding) from the pages "
         "shipped with vizdoctor, or the table of every check id when none is given.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("check_id", nargs="?", metavar="CHECK_ID", help="e.g. control-plane-unreachable")
     p.set_defaults(run=run)

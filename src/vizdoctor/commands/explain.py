@@ -5,6 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vizdoctor.commands import HelpFormatter
+
+EXAMPLES = """examples:
+  vizdoctor explain 'Websocket close error [1011: Internal Error] : HTTP error, status Code [503]'
+  kubectl get apiservice v1alpha1.tap.linkerd.io -o yaml | vizdoctor explain -
+  vizdoctor explain -o json 'failed calling webhook "validate.nginx.ingress.kubernetes.io": ... i/o timeout'
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
@@ -15,6 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "error, an apiserver log line, an APIService condition) and print its cause, what the text shows (pod IP "
         "and port, object, routing) and the next steps. Works offline. Exit status: 0 cause found, 1 unknown, "
         "2 no input.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
     )
     p.add_argument(
         "text",

@@ -6,15 +6,21 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vizdoctor.commands import HelpFormatter
+
 
 def _positive(value: str) -> float:
-    try:
-        f = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if f < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value!r}")
-    return f
+    """A duration as every command spells it (`10s`, `1m30s`, `500ms`; a bare number is seconds)."""
+    from vizdoctor.commands.check import parse_duration
+
+    return parse_duration(value)
+
+
+EXAMPLES = """examples:
+  vizdoctor probe https://dashboard.example.com/
+  vizdoctor probe https://dashboard.example.com/ --idle 70s      how long the proxy keeps an idle websocket
+  vizdoctor probe https://viz.example.com/ --resolve viz.example.com:443:127.0.0.1 --insecure
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +32,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "and read the answer, and with --idle time how long the path keeps an idle websocket. Each step "
         "prints √ ‼ or × with the cause and the fix. Exit 0 when no step fails, 1 when one does, 2 when the "
         "URL cannot be reached at all.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
     )
     p.add_argument(
         "url", metavar="URL", help="the dashboard URL a browser opens, e.g. https://dashboard.example.com/"
@@ -49,7 +57,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate")
     p.add_argument(
-        "--timeout", type=_positive, default=10.0, help="seconds for each connect/answer (default 10)"
+        "--timeout",
+        type=_positive,
+        default=10.0,
+        metavar="DURATION",
+        help="for each connect and answer (default: 10s)",
     )
     p.add_argument(
         "--origin",
@@ -60,15 +72,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--tap-seconds",
         type=_positive,
         default=3.0,
-        help="how long to read the tap stream (default 3)",
+        metavar="DURATION",
+        help="how long to read the tap stream (default: 3s)",
     )
     p.add_argument(
         "--idle",
         type=_positive,
         default=0.0,
-        metavar="SECONDS",
+        metavar="DURATION",
         help="also hold a websocket idle this long and report when and how the proxy cuts it (ingress-nginx "
-        "and ALB default: 60 s, so use 70 to see it)",
+        "and ALB default: 60s, so use 70s to see it; default: 0s, none)",
     )
     p.add_argument(
         "--resolve",
@@ -88,7 +101,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # loaded here: the websocket client and TLS stack are for `probe` only
     from vizdoctor.prober import ProbeOptions, run_probe
     from vizdoctor.prober.render import render_json, render_text
     from vizdoctor.prober.transport import parse_header, parse_resolve

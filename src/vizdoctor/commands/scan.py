@@ -6,11 +6,22 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from vizdoctor.commands.output import add_output_options, write_report
+from vizdoctor.commands import HelpFormatter
+from vizdoctor.commands.output import add_output_options, load_config, write_report
 from vizdoctor.errors import UsageError
 
-if TYPE_CHECKING:  # loaded by `run`: --version, --help and the other commands do not pay for them
+if TYPE_CHECKING:
+    from vizdoctor.config import Config
     from vizdoctor.report import Report
+
+EXAMPLES = """examples:
+  vizdoctor scan infra/ k8s/                      Terraform and manifests of your repository
+  helm template viz linkerd/linkerd-viz | vizdoctor scan - infra/
+  vizdoctor scan . --compact                      one line per finding
+  vizdoctor scan . -o text -o sarif=results.sarif -o html=report.html
+  vizdoctor scan . --diff                         the Terraform edit that opens every blocked path
+  vizdoctor scan . --create-baseline .vizdoctor-baseline.json   adopt on an existing estate
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,13 +30,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="read manifests and Terraform, report blocked paths with the fix",
         description="Read Kubernetes manifests (YAML/JSON, Helm output, kubectl get -o yaml|json), Terraform "
         "(.tf, .tfvars, modules.json) and `terraform show -json` plan/state files; follow every path the "
-        "kube-apiserver opens to a pod and report the ones the security groups block.",
+        "kube-apiserver opens to a pod and report the ones the security groups block. Settings come from "
+        "the nearest .vizdoctor.yaml (see docs/configuration.md); the command line wins.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories (recursive); - for stdin")
     p.add_argument(
         "-n",
         "--namespace",
-        default="default",
+        default=None,
         help="namespace of objects that name none (like kubectl apply; default: default)",
     )
     p.add_argument(
@@ -84,10 +98,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run)
 
 
-def _scan(args: argparse.Namespace) -> Report:
+def _scan(args: argparse.Namespace, cfg: Config) -> Report:
     from vizdoctor.report import scan
     from vizdoctor.sources.options import LoadOptions
 
+    namespace = args.namespace or cfg.namespace or "default"
+    values = [*cfg.values, *args.values]
     variables: dict[str, str] = {}
     for item in args.var:
         name, sep, value = item.partition("=")
@@ -95,24 +111,26 @@ def _scan(args: argparse.Namespace) -> Report:
             raise UsageError(f"--var {item!r}: expected NAME=VALUE")
         variables[name] = value
     options = LoadOptions(
-        values_files=list(args.values),
+        values_files=values,
         set_values=list(args.set),
         release=args.release,
-        namespace=args.namespace,
-        var_files=list(args.var_file),
+        namespace=namespace,
+        var_files=[*cfg.var_files, *args.var_file],
         variables=variables,
     )
     return scan(
-        list(args.paths), args.namespace, values=list(args.values), cluster=args.cluster, options=options
+        list(args.paths), namespace, values=values, cluster=args.cluster or cfg.cluster, options=options
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from vizdoctor import tfpatch
 
-    report = _scan(args)
+    start = next((p for p in args.paths if p != "-"), ".")
+    cfg = load_config(args, start)
+    report = _scan(args, cfg)
     if not (args.diff or args.fix):
-        return write_report(report, args)
+        return write_report(report, args, cfg)
     edits, problems = tfpatch.plan([(cf.target, cf.rules) for cf in report.fixes if cf.target is not None])
     for problem in problems:
         print(f"vizdoctor: {problem}", file=sys.stderr)
@@ -128,4 +146,4 @@ def run(args: argparse.Namespace) -> int:
         added = sum(1 for ln in e.diff().splitlines() if ln.startswith("+") and not ln.startswith("+++"))
         print(f"vizdoctor: {e.path}: {added} lines added", file=sys.stderr)
     # The report after the edit: what the fix opened, and anything it could not.
-    return write_report(_scan(args), args)
+    return write_report(_scan(args, cfg), args, cfg)

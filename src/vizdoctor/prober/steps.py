@@ -54,7 +54,7 @@ def _known_idle_limits() -> tuple[tuple[float, str], ...]:
         if d.seconds is not None:
             kind = "the longest a websocket may live" if d.max_lifetime else "idle"
             who.setdefault(d.seconds, []).append(
-                f"{d.implementation} ({d.seconds} s, {kind}; raise: {d.knob})"
+                f"{d.implementation} ({d.seconds}s, {kind}; raise: {d.knob})"
             )
     return tuple((float(sec), " or ".join(names)) for sec, names in sorted(who.items()))
 
@@ -304,7 +304,7 @@ def page_step(target: Target, opts: ProbeOptions, headers: list[tuple[str, str]]
                 "error",
                 f"page {current.url}: no HTTP answer",
                 cause="dashboard-no-answer",
-                message=f"connected to {current.netloc} but got no HTTP answer within {opts.timeout:g} s "
+                message=f"connected to {current.netloc} but got no HTTP answer within {opts.timeout:g}s "
                 f"({type(exc).__name__}: {exc or 'timeout'}).",
                 hint="is it really http(s)? a TLS port spoken to with http://, or a proxy that hangs, look like this",
                 extra={"redirects": hops},
@@ -447,7 +447,7 @@ def _handshake_failure(exc: BaseException, page: Target, opts: ProbeOptions) -> 
         return Failure(
             "websocket-no-answer",
             "no answer to the upgrade",
-            f"no answer to the websocket upgrade within {opts.timeout:g} s; {BROWSER_HIDES}.",
+            f"no answer to the websocket upgrade within {opts.timeout:g}s; {BROWSER_HIDES}.",
             "a proxy that holds upgrade requests (no websocket support) looks like this",
         ), None
     if isinstance(exc, InvalidHandshake):
@@ -553,9 +553,9 @@ def _explain_close(code: int, reason: str, elapsed: float, events: int, opts: Pr
         return Step(
             "tap",
             "error",
-            f"{title}: connection cut after {elapsed:.1f} s without a close frame (1006)",
+            f"{title}: connection cut after {elapsed:.1f}s without a close frame (1006)",
             cause="websocket-dropped",
-            message=f"the socket was closed without a websocket close frame after {elapsed:.1f} s and "
+            message=f"the socket was closed without a websocket close frame after {elapsed:.1f}s and "
             f"{events} events: a proxy or the network cut it. The dashboard ignores 1006, so the stream just "
             "stops.",
             hint="run with --idle 70 to time the proxy's idle timeout",
@@ -567,7 +567,7 @@ def _explain_close(code: int, reason: str, elapsed: float, events: int, opts: Pr
             "warning" if events == 0 else "ok",
             f"{title}: server ended the stream ({code}) after {events} events",
             cause=None if events else "tap-closed",
-            message=f"closed with {code} {reason!r} after {elapsed:.1f} s",
+            message=f"closed with {code} {reason!r} after {elapsed:.1f}s",
             extra={"events": events},
         ).with_close(code, reason, elapsed)
     exp = classify(reason, the_text="The close reason") if reason else None
@@ -658,7 +658,7 @@ def tap_step(ws: ClientConnection, opts: ProbeOptions) -> Step:
         return Step(
             "tap",
             "ok",
-            f"{title}: {events} event{'s' if events != 1 else ''} in {elapsed:.1f} s",
+            f"{title}: {events} event{'s' if events != 1 else ''} in {elapsed:.1f}s",
             elapsed=round(elapsed, 3),
             message="the tap stream works end to end (browser → proxy → web → kube-apiserver → tap)",
             extra={"events": events, "request": request, "first_event": first},
@@ -666,7 +666,7 @@ def tap_step(ws: ClientConnection, opts: ProbeOptions) -> Step:
     return Step(
         "tap",
         "warning",
-        f"{title}: accepted, but no events in {elapsed:.1f} s",
+        f"{title}: accepted, but no events in {elapsed:.1f}s",
         cause="tap-no-events",
         elapsed=round(elapsed, 3),
         message="no error came back, so the request was accepted, but no request flowed through the "
@@ -712,17 +712,17 @@ def idle_step(
             if code == 1006:
                 who = _idle_source(elapsed)
                 known = (
-                    f"{elapsed:.0f} s matches the default of {who}"
+                    f"{elapsed:.0f}s matches the default of {who}"
                     if who
-                    else f"{elapsed:.0f} s is no known product default, so it was configured; nginx: "
+                    else f"{elapsed:.0f}s is no known product default, so it was configured; nginx: "
                     f"`proxy_read_timeout {elapsed:.0f}s`?"
                 )
                 return Step(
                     "idle",
                     "error",
-                    f"idle socket cut after {elapsed:.1f} s without a close frame (1006)",
+                    f"idle socket cut after {elapsed:.1f}s without a close frame (1006)",
                     cause="websocket-idle-timeout",
-                    message=f"nothing was sent either way, and after {elapsed:.1f} s the connection was closed "
+                    message=f"nothing was sent either way, and after {elapsed:.1f}s the connection was closed "
                     f"without a websocket close frame: a proxy idle timeout ({known}). The Linkerd web server "
                     "sends no pings and the dashboard ignores 1006, so Tap/Top on a quiet resource just stop.",
                     hint="raise the proxy's idle timeout above the longest Tap session, e.g. ingress-nginx "
@@ -734,21 +734,21 @@ def idle_step(
             return Step(
                 "idle",
                 "error",
-                f"idle socket closed after {elapsed:.1f} s with {code} ({CLOSE_NAMES.get(code, '?')})",
+                f"idle socket closed after {elapsed:.1f}s with {code} ({CLOSE_NAMES.get(code, '?')})",
                 cause="websocket-closed-idle",
-                message=f"closed with a close frame {code} {reason!r} after {elapsed:.1f} s idle: a websocket-aware "
+                message=f"closed with a close frame {code} {reason!r} after {elapsed:.1f}s idle: a websocket-aware "
                 "proxy or the server ended it.",
                 hint="look at the proxy's stream/idle timeout and the web pod's logs",
             ).with_close(code, reason, elapsed)
     elapsed = clock() - t0
     hint = ""
     if opts.idle < 60:
-        hint = "ingress-nginx, ALB and Kong cut idle websockets after 60 s by default: probe with --idle 70 to see"
+        hint = "ingress-nginx, ALB and Kong cut idle websockets after 60s by default: probe with --idle 70s to see"
     return Step(
         "idle",
         "ok",
-        f"idle socket survived {elapsed:.1f} s",
+        f"idle socket survived {elapsed:.1f}s",
         elapsed=round(elapsed, 3),
-        message=f"nothing was sent for {elapsed:.1f} s and the connection stayed open.",
+        message=f"nothing was sent for {elapsed:.1f}s and the connection stayed open.",
         hint=hint,
     )

@@ -9,7 +9,7 @@ from vizdoctor.findings import Finding, Fix
 from vizdoctor.location import Location
 from vizdoctor.model import LiveState
 from vizdoctor.paths import ControlPlanePath
-from vizdoctor.report import Report
+from vizdoctor.report import Report, fingerprint
 from vizdoctor.schemas import SCHEMA
 
 
@@ -63,6 +63,7 @@ def path_dict(p: ControlPlanePath) -> dict[str, Any]:
 def finding_dict(f: Finding) -> dict[str, Any]:
     return {
         "check": f.check,
+        "fingerprint": fingerprint(f),
         "severity": f.severity,
         "category": f.category,
         "title": f.title,
@@ -134,6 +135,13 @@ def to_dict(report: Report) -> dict[str, Any]:
             for cf in report.fixes
         ],
         "passed": [{"category": p.category, "title": p.title} for p in report.passed],
+        "suppressed": [
+            {
+                **finding_dict(s.finding),
+                "suppression": {"kind": s.kind, "reason": s.reason, "where": s.where},
+            }
+            for s in report.suppressed
+        ],
         "summary": report.summary,
         "path_summary": statuses,
     }

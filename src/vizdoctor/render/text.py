@@ -44,7 +44,7 @@ def _header(console: Console, title: str) -> None:
 
 
 def _finding(console: Console, f: Finding, shown: set[str], show_fix: bool = True) -> None:
-    _line(console, f.severity, f.title)
+    _line(console, f.severity, f"{f.title} [{f.check}]")
     _detail(console, f.full_message)
     if f.hint:
         _detail(console, f"hint: {f.hint}", "dim")
@@ -74,8 +74,53 @@ def _source(report: Report) -> str:
     return f"cluster {live.context} ({live.server})"
 
 
-def render(report: Report, out: IO[str] | None = None, color: bool | None = None) -> None:
+def _short(report: Report, console: Console, quiet: bool, compact: bool, show_fix: bool) -> None:
+    """--quiet (only failures) and --compact (one line per finding, with its check id)."""
+    shown: set[str] = set()
+    for f in report.findings:
+        if quiet and f.severity == "info":
+            continue
+        if not compact:
+            _finding(console, f, shown, show_fix)
+            continue
+        where = f" ({f.location})" if f.location else f" ({f.object})" if f.object else ""
+        _line(console, f.severity, f"[{f.check}] {f.title}{where}")
+        if show_fix and f.fix and f.fix.terraform:
+            _detail(console, f"fix{f' ({f.fix.where})' if f.fix.where else ''}:")
+            _detail(console, "  " + f.fix.terraform.replace("\n", "\n  "), "cyan")
+    s = report.summary
+    if quiet and not (s["error"] or s["warning"]):
+        return
+    console.print(Text(_status(report)))
+
+
+def _status(report: Report) -> str:
+    s = report.summary
+    counts = {"open": 0, "blocked": 0, "unknown": 0}
+    for p in report.paths:
+        counts[p.status] += 1
+    verdict = "×" if s["error"] else "‼" if s["warning"] or counts["unknown"] else "√"
+    suppressed = f", {len(report.suppressed)} suppressed" if report.suppressed else ""
+    return (
+        f"Status check results are {verdict}  ({_n(s['error'], 'error')}, {_n(s['warning'], 'warning')}, "
+        f"{s['info']} info{suppressed}; "
+        f"paths: {counts['open']} open, {counts['blocked']} blocked, {counts['unknown']} unknown)"
+    )
+
+
+def render(
+    report: Report,
+    out: IO[str] | None = None,
+    color: bool | None = None,
+    *,
+    quiet: bool = False,
+    compact: bool = False,
+    show_fix: bool = True,
+) -> None:
     console = make_console(out, color)
+    if quiet or compact:
+        _short(report, console, quiet, compact, show_fix)
+        return
     inv = report.inventory
     shown: set[str] = set()  # corrected manifests already printed: a route's findings share one
     clusters = ", ".join(f"{c.name} ({c.kind})" for c in inv.network.clusters) or "none"
@@ -132,7 +177,11 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
             _line(console, "ok", title + why + (" [inferred]" if p.target.inferred else ""))
         elif finding is not None and finding.check == "control-plane-path-unknown":
             # one line each: the reasons repeat when a whole input is missing
-            _line(console, "unknown", title + (" [inferred]" if p.target.inferred else ""))
+            _line(
+                console,
+                "unknown",
+                title + (" [inferred]" if p.target.inferred else "") + f" [{finding.check}]",
+            )
             _detail(console, f"unknown: {p.reason}", "dim")
             _detail(console, f"to decide: {finding.hint}", "dim")
             undecided += 1
@@ -173,16 +222,14 @@ def render(report: Report, out: IO[str] | None = None, color: bool | None = None
             _detail(console, f"or now, with {cli} (Terraform will not know about it):")
             _detail(console, "  " + (cf.fix.aws_cli or "").replace("\n", "\n  "), "cyan")
 
-    s = report.summary
-    counts = {"open": 0, "blocked": 0, "unknown": 0}
-    for p in report.paths:
-        counts[p.status] += 1
+    if report.suppressed:
+        _header(console, "suppressed")
+        for sup in report.suppressed:
+            where = f" ({sup.where})" if sup.where else ""
+            _detail(
+                console,
+                f"- [{sup.finding.check}] {sup.finding.title}: {sup.kind}: {sup.reason}{where}",
+                "dim",
+            )
     console.print()
-    verdict = "×" if s["error"] else "‼" if s["warning"] or counts["unknown"] else "√"
-    console.print(
-        Text(
-            f"Status check results are {verdict}  ({_n(s['error'], 'error')}, {_n(s['warning'], 'warning')}, "
-            f"{s['info']} info; "
-            f"paths: {counts['open']} open, {counts['blocked']} blocked, {counts['unknown']} unknown)"
-        )
-    )
+    console.print(Text(_status(report)))

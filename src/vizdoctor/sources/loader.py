@@ -13,7 +13,7 @@ from typing import Any
 
 from vizdoctor.errors import NoInput as NoInput  # re-exported
 from vizdoctor.model import Inventory, Problem
-from vizdoctor.sources import helm, kustomize, manifests, operators, terraform, tf_k8s, tfplan
+from vizdoctor.sources import helm, kustomize, manifests, operators, suppressions, terraform, tf_k8s, tfplan
 from vizdoctor.sources.options import LoadOptions
 
 SKIP_DIRS = {".git", ".terraform", ".terragrunt-cache", "node_modules", ".venv", "venv", "__pycache__"}
@@ -168,6 +168,7 @@ def load(
         if kind == "tf":
             d = tf_dirs.setdefault(str(path.parent), terraform.TfDir(str(path.parent)))
             body = terraform.parse_hcl(str(path), text, inv.problems)
+            inv.suppressions.extend(suppressions.from_terraform(str(path), text, inv.problems))
             if body is not None:
                 d.files.append(terraform.TfFile(str(path), text, body))
         elif kind == "tfvars":

@@ -29,6 +29,7 @@ from vizdoctor.model import (
     ServiceRef,
     Workload,
 )
+from vizdoctor.sources import suppressions
 
 _WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
     "Deployment": ("spec", "template"),
@@ -181,6 +182,9 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
             add_document(item, loc, inv, default_namespace)
         return
     inv.objects_read += 1
+    accepted = suppressions.from_annotations(doc, loc, inv.problems)
+    if accepted is not None:
+        inv.suppressions.append(accepted)
     if kind != "Secret":  # Secret data is never kept, so it can never be printed
         _slim(kind, doc)
         inv.objects.setdefault(kind, []).append(RawObject(doc, loc))
