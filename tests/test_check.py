@@ -253,9 +253,25 @@ def test_a_slow_server_hits_the_deadline_and_the_run_ends_in_bounded_time(
     assert rc == 1, err  # what was read before the deadline is still checked
     assert "× tap API service is running" in out
     assert "‼ can list pods" in out and "deadline exceeded (--timeout 2s)" in out
-    assert "‼ can list clusterroles" in out  # read after the slow one: never asked
     assert "Raise --timeout" in out
-    assert "/apis/rbac.authorization.k8s.io/v1/clusterroles" not in server.paths()
+    # the list calls run concurrently: a kind listed after the slow one is read, not held up by it
+    assert "/apis/rbac.authorization.k8s.io/v1/clusterroles" in server.paths()
+    assert "‼ can list clusterroles" not in out
+
+
+def test_list_calls_run_concurrently_within_a_small_pool(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Six slowed kinds: the server sees several of their list calls at once, never more than the pool."""
+    from vizdoctor.sources.kube import LIST_CONCURRENCY
+
+    objects, secrets = cluster()
+    slow = ("pods", "services", "nodes", "namespaces", "deployments", "endpointslices")
+    with served(objects, secrets, delays=dict.fromkeys(slow, 0.4)) as server:
+        rc, doc = check_json(capsys, server, tmp_path)
+    assert rc in (0, 1)
+    assert not findings(doc, "cannot-read")  # all of them were read
+    assert 2 <= server.max_delayed_in_flight <= LIST_CONCURRENCY
 
 
 def test_connection_refused_is_exit_2_with_one_line(

@@ -11,13 +11,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-import hcl2
 import pytest
 
 from conftest import EXAMPLE, ROOT
 from test_eks_roots import CLASSIC, LT_WITH_NODE_SG, RAW_NG, SIBLINGS, V21_NO_NODE_SG
 from test_terraform_forms import RAW_CLUSTER, eks, manifests
 from vizdoctor.report import scan
+from vizdoctor.sources import hcl_ts
 
 RAW_LT = (
     RAW_CLUSTER % "launch_template {\n    id      = aws_launch_template.lt.id\n    version = 1\n  }"
@@ -137,7 +137,7 @@ def _round_trip(root: Path, other_errors: bool = False) -> tuple[dict[str, str],
         assert after[key] == ("open" if key in blocked else status), key
     touched = [p for p, data in files.items() if p.read_bytes() != data]
     assert len(touched) == 1 and touched[0].suffix == ".tf"
-    hcl2.loads(touched[0].read_text())  # still parses
+    assert hcl_ts.loads(touched[0].read_text())[1] == []  # still parses
     assert not list(root.glob(".*.vizdoctor"))  # no temp file left behind
     _terraform_fmt_ok(root)
     return after, touched[0].read_text()

@@ -251,3 +251,62 @@ just a string document
     assert any(m.startswith("Service s: unexpected shape") for m in messages)
     assert any(m.startswith("Deployment d: unexpected shape") for m in messages)
     assert len(messages) == 2
+
+
+def test_kept_objects_drop_what_no_check_reads(tmp_path: Path) -> None:
+    """Memory: bookkeeping, kubectl's last-applied copy and CRD schemas are not kept; what checks read is."""
+    (tmp_path / "cm.json").write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": "ingress-nginx-controller",
+                    "namespace": "ingress-nginx",
+                    "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:data": {}}}],
+                    "annotations": {
+                        "kubectl.kubernetes.io/last-applied-configuration": '{"big": "copy"}',
+                        "keep": "me",
+                    },
+                },
+                "data": {"allow-snippet-annotations": "false"},
+            }
+        )
+    )
+    (tmp_path / "crd.json").write_text(
+        json.dumps(
+            {
+                "apiVersion": "apiextensions.k8s.io/v1",
+                "kind": "CustomResourceDefinition",
+                "metadata": {"name": "widgets.example.com"},
+                "spec": {
+                    "group": "example.com",
+                    "names": {"kind": "Widget", "plural": "widgets"},
+                    "scope": "Namespaced",
+                    "versions": [
+                        {
+                            "name": "v1",
+                            "served": True,
+                            "storage": True,
+                            "schema": {"openAPIV3Schema": {"type": "object"}},
+                        }
+                    ],
+                    "conversion": {
+                        "strategy": "Webhook",
+                        "webhook": {
+                            "clientConfig": {"service": {"namespace": "w", "name": "conv", "port": 443}},
+                            "conversionReviewVersions": ["v1"],
+                        },
+                    },
+                },
+            }
+        )
+    )
+    report = scan([str(tmp_path)])
+    (cm,) = report.inventory.objects["ConfigMap"]
+    assert "managedFields" not in cm.doc["metadata"]
+    assert cm.doc["metadata"]["annotations"] == {"keep": "me"}
+    assert cm.doc["data"] == {"allow-snippet-annotations": "false"}
+    (crd,) = report.inventory.objects["CustomResourceDefinition"]
+    assert "schema" not in crd.doc["spec"]["versions"][0] and crd.doc["spec"]["versions"][0]["name"] == "v1"
+    assert [t.kind for t in report.inventory.targets] == ["CRDConversion"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import hcl2
 import pytest
 
+from vizdoctor.sources import hcl_ts
 from vizdoctor.sources.tf_eval import Ref, Scope, Unknown, evaluate, evaluate_expression, is_known
 
 
@@ -15,10 +15,9 @@ def ev(expr: str, **variables: Any) -> Any:
 
 
 def hcl(text: str) -> dict[str, Any]:
-    """What the real parser hands to `evaluate` (python-hcl2, as sources/terraform.py calls it)."""
-    body: dict[str, Any] = hcl2.loads(
-        text, serialization_options=hcl2.SerializationOptions(strip_string_quotes=True)
-    )
+    """What the real parser hands to `evaluate` (sources/hcl_ts.py, as sources/terraform.py calls it)."""
+    body, problems = hcl_ts.loads(text)
+    assert problems == []
     return body
 
 

@@ -15,7 +15,10 @@ cheap for the commands that need none of them.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# not `from typing import TYPE_CHECKING`: importing typing is most of what `vizdoctor --version` would cost
+# (mypy treats a name TYPE_CHECKING as the typing constant)
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -65,6 +68,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from vizdoctor.catalogue import CATALOGUE, CheckSpec
     from vizdoctor.errors import ClusterUnreachable, NoInput, ProbeUsageError, UsageError, VizdoctorError
     from vizdoctor.explainer import Explanation

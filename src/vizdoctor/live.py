@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from vizdoctor.extras import LIVE_EXTRA, installed, require
 from vizdoctor.findings import Finding, new
 from vizdoctor.model import Inventory
 from vizdoctor.report import Report, analyse, sort_findings
@@ -79,6 +80,16 @@ def _aws_network(inv: Inventory, opts: CheckOptions, deadline: float) -> list[Fi
     wanted = opts.aws if opts.aws is not None else _on_aws(inv)
     if not wanted or inv.live is None:
         return []
+    if not installed("boto3"):
+        return [
+            new(
+                "aws-network-not-read",
+                "AWS network of the cluster read",
+                "the nodes run on AWS, but boto3 is not installed, so their security groups were not read. "
+                "What this leaves undecided is reported as unknown, never guessed.",
+                f"Install the live extra ({LIVE_EXTRA}), or pass --no-aws.",
+            )
+        ]
     from vizdoctor.sources.aws import read_aws_network  # boto3 is imported only when AWS is read
 
     nodes, pods = inv.live.objects.get("Node", []), inv.live.objects.get("Pod", [])
@@ -170,6 +181,7 @@ def _gcp_network(inv: Inventory, opts: CheckOptions, deadline: float) -> list[Fi
 
 def check_once(opts: CheckOptions) -> Report:
     """One read of the cluster and its analysis. Raises ClusterUnreachable when the API cannot be used."""
+    require("kubernetes", "the Kubernetes client (the kubernetes package)", "vizdoctor check")
     kube = KubeOptions(
         opts.kubeconfig, opts.context, opts.timeout, opts.viz_namespace, opts.linkerd_namespace
     )

@@ -22,15 +22,29 @@ class ControlPlanePath:
     verdict: Verdict | None = None
 
 
-def _selected(svc: Service, by_namespace: dict[str, list[Workload]]) -> list[Workload]:
+class _WorkloadIndex:
+    """Workloads by namespace and by (namespace, label, value), built once per `build_paths`, so that a
+    Service selector is matched against the workloads carrying its rarest label only: O(objects + paths)
+    instead of every workload of the namespace for every path."""
+
+    def __init__(self, by_namespace: dict[str, list[Workload]]) -> None:
+        self.by_namespace = by_namespace
+        self._by_label: dict[tuple[str, str, str], list[Workload]] = {}
+        for ns, workloads in by_namespace.items():
+            for w in workloads:
+                for k, v in w.pod_labels.items():
+                    self._by_label.setdefault((ns, k, v), []).append(w)
+
+    def selected(self, namespace: str, selector: dict[str, str]) -> list[Workload]:
+        # every bucket keeps the namespace's order, so the result is the same as a full scan's
+        smallest = min((self._by_label.get((namespace, k, v), []) for k, v in selector.items()), key=len)
+        return [w for w in smallest if all(w.pod_labels.get(k) == v for k, v in selector.items())]
+
+
+def _selected(svc: Service, index: _WorkloadIndex) -> list[Workload]:
     if not svc.selector:
         return []
-    selector = svc.selector
-    return [
-        w
-        for w in by_namespace.get(svc.namespace, [])
-        if all(w.pod_labels.get(k) == v for k, v in selector.items())
-    ]
+    return index.selected(svc.namespace, svc.selector)
 
 
 def _resolve_port(
@@ -121,12 +135,12 @@ def _inferred_targets(inv: Inventory) -> list[CallTarget]:
 
 
 def _namespace_less(
-    inv: Inventory, ref: ServiceRef, by_namespace: dict[str, list[Workload]]
-) -> tuple[Service, dict[str, list[Workload]], str] | None:
+    ref: ServiceRef, by_namespace: dict[str, list[Workload]], by_name: dict[str, list[Service]]
+) -> tuple[Service, _WorkloadIndex, str] | None:
     """A Service that named no namespace (`helm template` without -n, manifests for `kubectl apply -n X`)
     is the one a webhook or APIService names in X when it is the only Service of that name without one.
     Its namespace-less workloads go with it."""
-    candidates = [s for s in inv.services.values() if s.name == ref.name and s.namespace_defaulted]
+    candidates = [s for s in by_name.get(ref.name, []) if s.namespace_defaulted]
     if len(candidates) != 1:
         return None
     found = candidates[0]
@@ -136,7 +150,7 @@ def _namespace_less(
         for w in by_namespace.get(found.namespace, [])
         if w.namespace_defaulted
     ]
-    scope = {**by_namespace, ref.namespace: [*by_namespace.get(ref.namespace, []), *moved]}
+    scope = _WorkloadIndex({ref.namespace: [*by_namespace.get(ref.namespace, []), *moved]})
     where = f" ({found.location})" if found.location else ""
     note = (
         f"Service {ref.name}{where} names no namespace; taken as {ref.namespace}/{ref.name}, the namespace the "
@@ -156,6 +170,10 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
     by_namespace: dict[str, list[Workload]] = {}
     for w in inv.workloads:
         by_namespace.setdefault(w.namespace, []).append(w)
+    index = _WorkloadIndex(by_namespace)
+    by_name: dict[str, list[Service]] = {}
+    for s in inv.services.values():
+        by_name.setdefault(s.name, []).append(s)
     for t in [*inv.targets, *_inferred_targets(inv)]:
         if t.service is None:
             where = f"the URL {t.url}" if t.url else "no Service and no URL"
@@ -165,9 +183,9 @@ def build_paths(inv: Inventory) -> list[ControlPlanePath]:
             continue
         ref = t.service
         svc = inv.services.get((ref.namespace, ref.name))
-        scope = by_namespace
+        scope = index
         if svc is None:
-            found = _namespace_less(inv, ref, by_namespace)
+            found = _namespace_less(ref, by_namespace, by_name)
             if found is None:
                 paths.append(_undecided(t, f"Service {ref.namespace}/{ref.name} is not among the inputs"))
                 continue

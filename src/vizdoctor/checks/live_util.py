@@ -35,15 +35,53 @@ def readable(live: LiveState, kind: str) -> bool:
     return kind in live.objects
 
 
+class _KindIndex:
+    """One kind's live objects by name and by namespace, built on first use: lookups per path are then
+    O(1) and O(namespace) instead of a pass over every object of the kind (quadratic at 10k pods)."""
+
+    def __init__(self, items: list[Obj]) -> None:
+        self.count = len(items)
+        self.by_name: dict[str, list[Obj]] = {}
+        self.by_namespace: dict[str | None, list[Obj]] = {}
+        self.by_service: dict[tuple[str | None, str], list[Obj]] = {}  # EndpointSlices
+        self._by_label: dict[tuple[str | None, str, str], list[Obj]] = {}
+        for obj in items:
+            self.by_name.setdefault(name_of(obj), []).append(obj)
+            ns = namespace_of(obj)
+            self.by_namespace.setdefault(ns, []).append(obj)
+            labels = labels_of(obj)
+            owner = labels.get("kubernetes.io/service-name")
+            if owner is not None:
+                self.by_service.setdefault((ns, owner), []).append(obj)
+            for k, v in labels.items():
+                self._by_label.setdefault((ns, k, v), []).append(obj)
+
+    def by_label(self, namespace: str, key: str, value: str) -> list[Obj]:
+        return self._by_label.get((namespace, key, value), [])
+
+
+def _index(live: LiveState, kind: str) -> _KindIndex:
+    items = live.objects.get(kind, [])
+    # kept on the LiveState itself (not a dataclass field: equality and asdict ignore it), so it lives
+    # exactly as long as the objects it indexes; rebuilt if the kind's list was replaced or grew
+    cache: dict[str, tuple[list[Obj], _KindIndex]] = live.__dict__.setdefault("_kind_indexes", {})
+    cached = cache.get(kind)
+    if cached is not None and cached[0] is items and cached[1].count == len(items):
+        return cached[1]
+    index = _KindIndex(items)
+    cache[kind] = (items, index)
+    return index
+
+
 def find(live: LiveState, kind: str, name: str, namespace: str | None = None) -> Obj | None:
-    for obj in live.objects.get(kind, []):
-        if name_of(obj) == name and (namespace is None or namespace_of(obj) == namespace):
+    for obj in _index(live, kind).by_name.get(name, []):
+        if namespace is None or namespace_of(obj) == namespace:
             return obj
     return None
 
 
 def in_namespace(live: LiveState, kind: str, namespace: str) -> list[Obj]:
-    return [o for o in live.objects.get(kind, []) if namespace_of(o) == namespace]
+    return list(_index(live, kind).by_namespace.get(namespace, []))
 
 
 def condition(obj: Obj, ctype: str) -> Obj | None:
@@ -83,9 +121,11 @@ def pod_state(pod: Obj) -> str:
 def selected_pods(live: LiveState, namespace: str, selector: dict[str, str] | None) -> list[Obj]:
     if not selector:
         return []
+    # the pods carrying the selector's first label, then the whole selector
+    k0, v0 = next(iter(selector.items()))
     return [
         p
-        for p in in_namespace(live, "Pod", namespace)
+        for p in _index(live, "Pod").by_label(namespace, k0, v0)
         if all(labels_of(p).get(k) == v for k, v in selector.items())
         and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
     ]
@@ -135,9 +175,7 @@ def service_endpoints(live: LiveState, namespace: str, name: str, port: int) -> 
         return out
     out.port_name = sport.get("name") or None
     out.target_port = sport.get("targetPort", port)
-    for es in in_namespace(live, "EndpointSlice", namespace):
-        if labels_of(es).get("kubernetes.io/service-name") != name:
-            continue
+    for es in _index(live, "EndpointSlice").by_service.get((namespace, name), []):
         numbers = [
             p.get("port")
             for p in es.get("ports") or []

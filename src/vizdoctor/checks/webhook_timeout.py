@@ -6,6 +6,7 @@ from vizdoctor.checks.context import Context
 from vizdoctor.findings import Finding, new
 from vizdoctor.knowledge.cni import APISERVER_REQUEST_TIMEOUT, WEBHOOK_TIMEOUT_DEFAULT_V1
 from vizdoctor.model import ObjectRef
+from vizdoctor.objindex import by_name
 
 CHECK = "webhook-timeout"
 _CONFIG_KINDS = {
@@ -16,8 +17,8 @@ _CONFIG_KINDS = {
 
 def _v1beta1_default(ctx: Context, kind: str, name: str, webhook: str) -> bool:
     """admissionregistration.k8s.io/v1beta1 defaulted timeoutSeconds to 30 (v1: 10)."""
-    for o in ctx.inventory.objects.get(kind, []):
-        if o.name == name and str(o.doc.get("apiVersion", "")).endswith("/v1beta1"):
+    for o in by_name(ctx.inventory, kind).get(name, []):
+        if str(o.doc.get("apiVersion", "")).endswith("/v1beta1"):
             for hook in o.doc.get("webhooks") or []:
                 if (
                     isinstance(hook, dict)

@@ -14,6 +14,7 @@ from typing import Any
 
 from vizdoctor.knowledge import cni
 from vizdoctor.model import Inventory, RawObject, Workload
+from vizdoctor.objindex import by_name
 
 Platform = str  # "eks" | "gke" | "kubeadm"
 
@@ -236,8 +237,8 @@ def on_fargate(inv: Inventory, w: Workload) -> str | None:
 
 
 def raw_workload(inv: Inventory, w: Workload) -> dict[str, Any] | None:
-    for o in inv.objects.get(w.kind, []):
-        if o.name == w.name and (o.namespace or inv.default_namespace) == w.namespace:
+    for o in by_name(inv, w.kind).get(w.name, []):
+        if (o.namespace or inv.default_namespace) == w.namespace:
             return o.doc
     return None
 
@@ -254,18 +255,16 @@ def pod_template(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def namespace_annotations(inv: Inventory, namespace: str) -> dict[str, str] | None:
-    for o in inv.objects.get("Namespace", []):
-        if o.name == namespace:
-            ann = (o.doc.get("metadata") or {}).get("annotations") or {}
-            return {str(k): str(v) for k, v in ann.items()}
+    for o in by_name(inv, "Namespace").get(namespace, []):
+        ann = (o.doc.get("metadata") or {}).get("annotations") or {}
+        return {str(k): str(v) for k, v in ann.items()}
     return None
 
 
 def namespace_labels(inv: Inventory, namespace: str) -> dict[str, str] | None:
-    for o in inv.objects.get("Namespace", []):
-        if o.name == namespace:
-            lab = (o.doc.get("metadata") or {}).get("labels") or {}
-            return {str(k): str(v) for k, v in lab.items()}
+    for o in by_name(inv, "Namespace").get(namespace, []):
+        lab = (o.doc.get("metadata") or {}).get("labels") or {}
+        return {str(k): str(v) for k, v in lab.items()}
     return None
 
 

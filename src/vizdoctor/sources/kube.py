@@ -41,11 +41,10 @@ from vizdoctor.errors import ClusterUnreachable as ClusterUnreachable  # re-expo
 from vizdoctor.knowledge import linkerd
 from vizdoctor.location import Location
 from vizdoctor.model import CannotRead, CertState, CertSummary, Inventory, LiveState
-from vizdoctor.sources import manifests
+from vizdoctor.sources.options import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT  # re-exported
 
 PAGE_SIZE = 500
 PER_CALL_TIMEOUT = 10.0  # seconds; never more than what is left of the overall deadline
-DEFAULT_TIMEOUT = 30.0
 DEADLINE_EXCEEDED = "deadline exceeded"
 MAX_429_RETRIES = 5  # 429 Too Many Requests: retried after Retry-After while the deadline allows
 EXEC_MIN_REFRESH = 60.0  # seconds between two runs of an exec credential plugin
@@ -667,6 +666,30 @@ def _ca_bundle_of(
     return None
 
 
+LIST_CONCURRENCY = (
+    4  # list calls in flight at once: a small pool, so a big cluster's API server is not flooded
+)
+
+
+def list_concurrently(
+    reader: _Reader, specs: tuple[KindSpec, ...] | list[KindSpec]
+) -> list[list[dict[str, Any]] | BaseException]:
+    """Each kind's items (or the exception its list call raised), in the order of `specs`. The calls run
+    on a small pool, so a slow kind no longer holds up the others; the run's deadline still bounds every
+    call in flight (each asks `_Reader._timeout` for what is left), and calls not started by then end at
+    once with `_Deadline`, so the pool never outlives the deadline by more than one call's cleanup."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(spec: KindSpec) -> list[dict[str, Any]] | BaseException:
+        try:
+            return reader.list_kind(spec)
+        except Exception as exc:  # handed back to the caller, which sorts them out in order
+            return exc
+
+    with ThreadPoolExecutor(max_workers=LIST_CONCURRENCY, thread_name_prefix="vizdoctor-list") as pool:
+        return list(pool.map(one, specs))
+
+
 def read_cluster(opts: KubeOptions) -> Inventory:
     """Read the cluster into an inventory whose `live` holds everything read and everything not."""
     deadline = time.monotonic() + opts.timeout
@@ -689,21 +712,22 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
 
     reader = _Reader(api, opts, deadline, logs)
     live = LiveState(context, str(api.configuration.host))
-    for i, spec in enumerate(KINDS):
+    for spec, outcome in zip(KINDS, list_concurrently(reader, KINDS), strict=True):
         try:
-            items = reader.list_kind(spec)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            items = outcome
         except _Deadline:
-            for rest in KINDS[i:]:
-                live.cannot_read.append(
-                    CannotRead(
-                        rest.kind,
-                        rest.group,
-                        rest.resource,
-                        None,
-                        f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)",
-                    )
+            live.cannot_read.append(
+                CannotRead(
+                    spec.kind,
+                    spec.group,
+                    spec.resource,
+                    None,
+                    f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)",
                 )
-            break
+            )
+            continue
         except client.ApiException as exc:
             live.cannot_read.append(
                 CannotRead(spec.kind, spec.group, spec.resource, exc.status, _status_message(exc))
@@ -739,6 +763,8 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
     )
     _read_certificates(reader, live, opts)
 
+    from vizdoctor.sources import manifests  # (YAML reader): not loaded for `vizdoctor check --help`
+
     inv = Inventory(live=live)
     loc = Location(f"cluster:{context}")
     kinds = [*(k.kind for k in KINDS), *(k.kind for k in exposure_kinds()), *(k.kind for k in NETWORK_KINDS)]
@@ -755,12 +781,17 @@ def _read_exposure(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
     def note(spec: KindSpec, status: int | None, message: str) -> None:
         live.cannot_read.append(CannotRead(spec.kind, spec.group, spec.resource, status, message))
 
-    for spec in exposure_kinds():
+    specs = exposure_kinds()
+    late = False
+    for spec, outcome in zip(specs, list_concurrently(reader, specs), strict=True):
         try:
-            items = reader.list_kind(spec)
+            if isinstance(outcome, BaseException):
+                raise outcome
+            items = outcome
         except _Deadline:
             note(spec, None, f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)")
-            return
+            late = True
+            continue
         except client.ApiException as exc:
             if spec.optional and exc.status == 404:
                 continue  # that CRD is not installed: no such routes
@@ -770,6 +801,8 @@ def _read_exposure(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
             note(spec, None, str(exc))
             continue
         live.objects.setdefault(spec.kind, []).extend(items)
+    if late:
+        return
     # ingress-nginx reads its settings from one ConfigMap in its own namespace
     namespaces = sorted(
         {

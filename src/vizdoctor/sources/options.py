@@ -13,6 +13,10 @@ from typing import Any
 # multi-gigabyte file (or a symlink to one) would only exhaust memory.
 DEFAULT_MAX_FILE_SIZE = 50 * 1024 * 1024
 
+# seconds `check` may spend reading the cluster; here (not in sources/kube.py) so that `vizdoctor --help`
+# can show it without loading the cluster reader
+DEFAULT_TIMEOUT = 30.0
+
 
 @dataclass
 class LoadOptions:

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
 from vizdoctor.knowledge import aws_sg
 from vizdoctor.knowledge import eks_module as eks
 from vizdoctor.location import Location
@@ -38,12 +36,10 @@ from vizdoctor.network.model import (
     Scenario,
     SecurityGroup,
 )
+from vizdoctor.sources import hcl_ts
 from vizdoctor.sources.manifests import parse_json
-from vizdoctor.sources.parse_errors import hcl_error
 from vizdoctor.sources.tf_eval import Ref, Scope, Unknown, evaluate, is_known
 from vizdoctor.sources.tf_version import ConstraintError, Version, constraint_interval, fmt, parse_version
-
-_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True)
 
 
 @dataclass
@@ -51,6 +47,8 @@ class TfFile:
     path: str
     text: str
     body: dict[str, Any]
+    # (block type, labels...) -> line of its first header, built on first use (see _block_line)
+    headers: dict[tuple[str, ...], int] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -72,43 +70,51 @@ class TfDir:
 _TF011_INTERPOLATION = re.compile(r'"\$\{[^"}\n]*\n')
 
 
-MAX_HCL_CHARS = 1_000_000  # see parse_hcl: ~250 MB of memory at most; real .tf files are < 100 kB
+MAX_HCL_CHARS = 1_000_000  # real .tf files are < 100 kB; a larger one is not hand-written configuration
+
+
+# The top-level block types some reader in sources/ looks at (`_blocks(body, X)`, `body.get(X)`): values are
+# built for these only, so providers, data sources, moved/import blocks cost their parse alone. A reader
+# of a new block type adds it here (tests/test_hcl_parity.py checks that every one used is listed).
+HCL_BLOCKS_READ = frozenset({"resource", "module", "variable", "locals", "output"})
 
 
 def parse_hcl(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
+    """The file's values (sources/hcl_ts.py). A syntax error costs only the top-level block it is in:
+    one problem with its line per broken block, and the rest of the file is still read."""
     if len(text) > MAX_HCL_CHARS:
-        # python-hcl2 (lark) needs ~230 bytes of memory per input byte (measured: a 1 MB heredoc peaks at
-        # 250 MB, a 10 MB one at 2.1 GB)
         problems.append(
             Problem(
                 path,
                 None,
                 f"not read: {len(text) / 1e6:.1f} MB of HCL is more than the {MAX_HCL_CHARS // 1_000_000} MB "
-                "the HCL parser is given (it needs ~230 bytes of memory per byte)",
+                "vizdoctor reads from one .tf file",
             )
         )
         return None
     try:
-        body: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
-        return body
+        body, errors = hcl_ts.loads(text, HCL_BLOCKS_READ)
     except RecursionError:
         problems.append(Problem(path, None, "not valid HCL: nested too deeply to read"))
         return None
-    except Exception as exc:  # lark raises many types; all mean "not valid HCL"
-        legacy = _TF011_INTERPOLATION.search(text)
-        if legacy:
-            problems.append(
-                Problem(
-                    path,
-                    text.count("\n", 0, legacy.start()) + 1,
-                    'Terraform 0.11 syntax: a quoted interpolation "${...}" spans several lines; vizdoctor '
-                    "reads Terraform 0.12+ syntax (HCL2), and `terraform 0.12upgrade` rewrites this file to it",
-                )
+    if not errors:
+        return body
+    legacy = _TF011_INTERPOLATION.search(text)
+    if legacy:
+        problems.append(
+            Problem(
+                path,
+                text.count("\n", 0, legacy.start()) + 1,
+                'Terraform 0.11 syntax: a quoted interpolation "${...}" spans several lines; vizdoctor '
+                "reads Terraform 0.12+ syntax (HCL2), and `terraform 0.12upgrade` rewrites this file to it",
             )
-            return None
-        line, message = hcl_error(exc)  # never the offending token: it may be a secret
-        problems.append(Problem(path, line, f"not valid HCL: {message}"))
+        )
         return None
+    for e in errors:
+        problems.append(
+            Problem(path, e.line, f"not valid HCL: {e.message}; this block is skipped", partial=bool(body))
+        )
+    return body
 
 
 def read_tfvars_json(path: str, text: str, problems: list[Problem]) -> dict[str, Any] | None:
@@ -161,9 +167,25 @@ def _line_of(text: str, pattern: str, start: int = 0) -> int | None:
     return text.count("\n", 0, pos) + 1
 
 
+# a block header on one line: type, labels (quoted or bare), `{`
+_HEADER = re.compile(
+    r'^[ \t]*([A-Za-z_][\w-]*)((?:[ \t]+(?:"[^"\n]*"|[A-Za-z_][\w-]*))*)[ \t]*\{', re.MULTILINE
+)
+_LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][\w-]*)')
+
+
 def _block_line(f: TfFile, kind: str, *labels: str) -> int | None:
-    pattern = rf"^\s*{kind}" + "".join(rf'\s+"?{re.escape(lbl)}"?' for lbl in labels) + r"\s*\{"
-    return _line_of(f.text, pattern)
+    """The line of the first `kind "label"... {` header. One pass over the file builds an index of every
+    header, so that a file of many resources costs one scan, not one regular expression per resource."""
+    if f.headers is None:
+        f.headers = {}
+        line, pos = 1, 0
+        for m in _HEADER.finditer(f.text):
+            line += f.text.count("\n", pos, m.start(1))
+            pos = m.start(1)
+            key = (m.group(1), *(q if q or not b else b for q, b in _LABEL.findall(m.group(2))))
+            f.headers.setdefault(key, line)
+    return f.headers.get((kind, *labels))
 
 
 def group_key(value: Any) -> str | None:
