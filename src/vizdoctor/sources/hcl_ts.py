@@ -323,8 +323,8 @@ def _read(
     if root.type == "ERROR":
         # the whole chunk is unreadable: tree-sitter could not even place it in a file. Its children (the
         # body of a broken block, say) must not be read as if they were top-level attributes.
-        where = _broken(root) or root
-        problems.append(SyntaxProblem(where.start_point[0] + 1, _message(src, where)))
+        spot = _broken(root) or root
+        problems.append(SyntaxProblem(spot.start_point[0] + 1, _message(src, spot)))
         return
     body = next((c for c in root.named_children if c.type == "body"), None)
     items = body.named_children if body is not None else []
