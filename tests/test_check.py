@@ -566,3 +566,52 @@ def test_the_server_fails_a_scenario_that_writes() -> None:
         with contextlib.suppress(OSError):
             urllib.request.urlopen(req, timeout=5)
     assert [r.method for r in server.requests] == ["POST"]
+
+
+# (g) one row per Linkerd check that a broken cluster trips, named by its check id ---------------------------
+
+
+def _drop(objects: Objects, kind: str, name: str) -> None:
+    objects[kind] = [o for o in objects.get(kind, []) if o["metadata"]["name"] != name]
+
+
+LINKERD_FAILURES: list[tuple[str, Any, tuple[str, ...], str, str]] = [
+    # (check id, how to break the cluster, extra args, severity, text in the message)
+    ("linkerd-namespace-exists", None, ("--linkerd-namespace", "nope"), "info", "skipped"),
+    (
+        "viz-prometheus",
+        lambda objects, secrets: _drop(objects, "Deployment", "prometheus"),
+        (),
+        "warning",
+        "prometheus",
+    ),
+    (
+        "linkerd-webhook-cert-valid",
+        lambda objects, secrets: secrets.pop(("linkerd", "linkerd-proxy-injector-k8s-tls")),
+        (),
+        "error",
+        "linkerd-proxy-injector-k8s-tls",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("check_id", "breaks", "args", "severity", "text"), LINKERD_FAILURES, ids=[r[0] for r in LINKERD_FAILURES]
+)
+def test_linkerd_check_table(
+    check_id: str,
+    breaks: Any,
+    args: tuple[str, ...],
+    severity: str,
+    text: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    objects, secrets = cluster()
+    if breaks is not None:
+        breaks(objects, secrets)
+    with served(objects, secrets) as server:
+        _, doc = check_json(capsys, server, tmp_path, *args)
+    found = findings(doc, check_id)
+    assert len(found) == 1, [f["check"] for f in doc["findings"]]
+    assert found[0]["severity"] == severity and text in found[0]["message"], found[0]
