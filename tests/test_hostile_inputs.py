@@ -17,7 +17,7 @@ from conftest import EXAMPLE, ROOT
 from vizdoctor.render.escape import one_line, safe_lines
 from vizdoctor.sources import manifests
 from vizdoctor.sources.loader import load
-from vizdoctor.sources.terraform import MAX_HCL_CHARS
+from vizdoctor.sources.tf_hcl import MAX_HCL_CHARS
 
 SECRET = "s3cr3tP4ssw0rdXYZ"
 SERVICE = """apiVersion: v1

@@ -33,7 +33,8 @@ from vizdoctor.model import (
 )
 from vizdoctor.sources import helm, manifests
 from vizdoctor.sources.options import LoadOptions, deep_merge, parse_set
-from vizdoctor.sources.terraform import (
+from vizdoctor.sources.tf_eval import Scope, evaluate, is_known
+from vizdoctor.sources.tf_hcl import (
     TfDir,
     TfFile,
     _block_line,
@@ -42,7 +43,6 @@ from vizdoctor.sources.terraform import (
     build_scope,
     parse_hcl,
 )
-from vizdoctor.sources.tf_eval import Scope, evaluate, is_known
 
 _FILE_CALL = re.compile(r'^\$\{\s*(?:file|templatefile)\(\s*"([^"]+)"\s*(?:,.*)?\)\s*\}$', re.DOTALL)
 _YAMLENCODE = re.compile(r"^\$\{\s*(?:yamlencode|jsonencode)\((.*)\)\s*\}$", re.DOTALL)

@@ -38,7 +38,7 @@ from vizdoctor.network.model import (
     Scenario,
     SecurityGroup,
 )
-from vizdoctor.sources.terraform import _port, _protocol
+from vizdoctor.sources.tf_hcl import _port, _protocol
 
 _MAX_DEPTH = 24  # reference chains longer than this are reported unresolved (cycles, absurd nesting)
 
