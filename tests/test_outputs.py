@@ -246,10 +246,6 @@ def test_help_has_examples_and_defaults() -> None:
         assert r.returncode == 0 and "examples:" in r.stdout, cmd
     r = run("check", "--help")
     assert "(default: 30s)" in " ".join(r.stdout.split())
-    from vizdoctor.commands import check as check_cmd
-    from vizdoctor.sources import kube
-
-    assert check_cmd.DEFAULT_TIMEOUT == kube.DEFAULT_TIMEOUT
 
 
 def test_kubectl_plugin_name() -> None:

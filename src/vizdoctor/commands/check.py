@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING
 from vizdoctor.commands import HelpFormatter
 from vizdoctor.commands.output import add_output_options, load_config, write_report
 from vizdoctor.commands.progress import Spinner
+from vizdoctor.sources.options import DEFAULT_TIMEOUT  # a light module: `--help` loads no cluster reader
 
 if TYPE_CHECKING:
     from vizdoctor.config import Config
     from vizdoctor.live import CheckOptions
     from vizdoctor.report import Report
 
-# The default of --timeout, spelled as in the help (sources.kube.DEFAULT_TIMEOUT; a test keeps them equal).
-# Kept here so that `--help` does not import the cluster reader.
-DEFAULT_TIMEOUT = 30.0
 
 EXAMPLES = """examples:
   vizdoctor check                                 the current kubeconfig context

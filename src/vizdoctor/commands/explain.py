@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from vizdoctor.commands import HelpFormatter
@@ -59,8 +60,10 @@ def run(args: argparse.Namespace) -> int:
     explanations = [classify(block) for block in split_failures(text)]
     for i, explanation in enumerate(explanations):
         if args.format == "json":
-            doc = render_json(explanation)
-            sys.stdout.write(doc if len(explanations) == 1 else " ".join(doc.split("\n")).strip() + "\n")
+            if len(explanations) == 1:
+                sys.stdout.write(render_json(explanation))
+            else:  # JSON Lines: one document per failure
+                sys.stdout.write(json.dumps(explanation.to_dict(), ensure_ascii=False) + "\n")
         else:
             if len(explanations) > 1:
                 sys.stdout.write(f"{'' if i == 0 else chr(10)}failure {i + 1} of {len(explanations)}\n")
