@@ -293,3 +293,107 @@ def test_is_known() -> None:
     assert not is_known({"a": [1, Unknown("u")]})
     assert not is_known([Ref("aws_security_group.x.id")])
     assert not is_known(Unknown("u"))
+
+
+# --- fast paths (issue 12): each must give exactly what the general path gives ----------------------
+
+
+def _general(expr: str, scope: Scope) -> Any:
+    """The parser path, bypassing the dotted-reference shortcut of evaluate_expression."""
+    from vizdoctor.sources import tf_eval
+
+    parser = tf_eval._Parser(tf_eval._tokenize(expr), scope, expr)
+    return parser.expression()
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "var.port",
+        " var.port ",
+        "var.ports.webhook",
+        "var.missing",
+        "var.port.deeper",
+        "local.port",
+        "local.ports.tap",
+        "local.self_ref",
+        "local.undefined",
+        "module.eks.node_security_group_id",
+        "module.nodes.group_id",
+        "module.nodes.group_id.extra",
+        "aws_security_group.x.id",
+        "data.aws_security_group.x.id",
+        "each.value.port",
+        "count.index",
+        "self.id",
+        "path.module",
+        "terraform.workspace",
+        "a-b.c-d",
+    ],
+)
+def test_dotted_reference_shortcut_matches_the_parser(expr: str) -> None:
+    def scope() -> Scope:
+        s = Scope(
+            variables={"port": 8089, "ports": {"webhook": 9443}},
+            locals_raw={"port": "${var.port}", "ports": {"tap": 8089}, "self_ref": "${local.self_ref}"},
+            prefix="module.child.",
+            modules={"nodes": lambda out: {"group_id": Ref("module.nodes.aws_security_group.n.id")}.get(out)},
+        )
+        return s
+
+    assert evaluate_expression(expr, scope()) == _general(expr, scope())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "${var.port}",
+        '${"a}b"}',
+        "${a}${b}",
+        '${lookup({a = 1}, "a")}',
+        "${var.port}-x",
+        'x-${"}"}',
+        "${}",
+        "${a}}",
+    ],
+)
+def test_whole_interpolation_shortcut_agrees_with_the_brace_walk(text: str) -> None:
+    from vizdoctor.sources import tf_eval
+
+    walked = (
+        text.startswith("${") and text.endswith("}") and tf_eval._matching_close(text, 1) == len(text) - 1
+    )
+    assert tf_eval._whole_interpolation(text) == walked
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "a = var.x",
+        "a = module.eks.node_security_group_id",
+        'a = lookup(var.m,\n  "k",\n  1)',
+        "a = merge(local.t, { b = 1 })",
+        "a = {\n  x = 1\n  y = 2\n}",
+        "a = [\n  1, # one\n  2\n]",
+        "a = var.x // note",
+        "a = 10 / 2",
+        'a = "${var.x}/${var.y}"',
+        "a = <<EOT\nhello\nEOT",
+        'a = { "k": 1 }',
+    ],
+)
+def test_expression_text_shortcut_matches_the_tree_walk(source: str) -> None:
+    """expr_text skips the subtree walk when the source has nothing to edit; forcing the walk must give the
+    same text."""
+    import re
+
+    from vizdoctor.sources import hcl_ts
+
+    fast, _ = hcl_ts.loads(source)
+    saved = hcl_ts._NEEDS_EDITS
+    hcl_ts._NEEDS_EDITS = re.compile(rb"")  # matches everywhere: always the walk
+    try:
+        slow, _ = hcl_ts.loads(source)
+    finally:
+        hcl_ts._NEEDS_EDITS = saved
+    assert fast == slow

@@ -47,6 +47,8 @@ _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 _BREAK = re.compile(r"[ \t]*\r?\n\s*")
+# what expr_text may have to edit: a comment (`#`, `//`, `/*`), an object (`{`) or a heredoc (`<<`)
+_NEEDS_EDITS = re.compile(rb"[#/{]|<<")
 
 
 def _unescape(raw: str) -> str:
@@ -72,6 +74,11 @@ class _Reader:
     def expr_text(self, node: tree_sitter.Node) -> str:
         """The expression's source without comments, with a comma between object elements that a line
         break separates (as python-hcl2 writes them), line breaks folded unless a heredoc is inside."""
+        raw = self.src[node.start_byte : node.end_byte]
+        if not _NEEDS_EDITS.search(raw):
+            # no comment, object or heredoc inside (the usual `var.x`, `module.m.out`, `f(a, b)`): the text
+            # is the source itself, and walking the subtree would find nothing to edit
+            return _BREAK.sub(" ", raw.decode("utf-8", "replace").strip())
         edits: list[tuple[int, int, bytes]] = []  # (start, end, replacement)
         heredoc = False
         stack = [node]
@@ -122,9 +129,9 @@ class _Reader:
         return out
 
     def attribute(self, node: tree_sitter.Node, out: dict[str, Any]) -> None:
-        name = node.named_children[0]
-        value = next((c for c in node.named_children[1:] if c.type == "expression"), None)
-        out[self.text(name)] = self.expression(value) if value is not None else None
+        kids = node.named_children  # each access builds a new list of nodes: read it once
+        value = next((c for c in kids[1:] if c.type == "expression"), None)
+        out[self.text(kids[0])] = self.expression(value) if value is not None else None
 
     def block(self, node: tree_sitter.Node, out: dict[str, Any]) -> None:
         kids = node.named_children
@@ -148,10 +155,11 @@ class _Reader:
 
     def expression(self, node: tree_sitter.Node) -> Any:
         n = node
-        # an `expression` node wraps exactly one meaningful child unless it is a traversal
-        while n.type == "expression" and n.named_child_count == 1:
-            n = n.named_children[0]
         t = n.type
+        # an `expression` node wraps exactly one meaningful child unless it is a traversal
+        while t == "expression" and n.named_child_count == 1:
+            n = n.named_child(0) or n  # never None: the count is 1
+            t = n.type
         if t == "variable_expr":
             return self.text(n)  # a bare name (`type = string`): python-hcl2 gives the name itself
         if t == "literal_value":

@@ -881,29 +881,33 @@ def _v17_scenario(ctx: _ModuleCtx, era: eks.Era, label: str, external: list[Plac
     return Scenario(label, [primary, cluster], placements, rules, groups)
 
 
+_MAP_SCAN = re.compile(r"[{}\n]|#[^\n]*")
+
+
 def _duplicate_keys(f: TfFile, var: str, start: int) -> list[tuple[str, list[int]]]:
     """Keys written twice in a `var = { ... }` map: HCL libraries keep one silently."""
     m = re.compile(rf"^\s*{var}\s*=\s*\{{", re.MULTILINE).search(f.text, start)
     if not m:
         return []
-    depth, i = 1, m.end()
+    depth = 1
     keys: dict[str, list[int]] = {}
     # [ \t]*, not \s*: a blank line before a key must not let two newlines both match the same key.
     line_re = re.compile(r"[ \t]*\"?([\w-]+)\"?[ \t]*=[ \t]*\{")
-    while i < len(f.text) and depth:
-        c = f.text[i]
+    text = f.text
+    # only braces, line breaks and comments matter: jump from one to the next rather than walk each character
+    for sm in _MAP_SCAN.finditer(text, m.end()):
+        c = sm.group()
         if c == "{":
             depth += 1
         elif c == "}":
             depth -= 1
+            if not depth:
+                break
         elif c == "\n" and depth == 1:
-            km = line_re.match(f.text, i + 1)
+            km = line_re.match(text, sm.end())
             if km:
-                keys.setdefault(km.group(1), []).append(f.text.count("\n", 0, km.start(1)) + 1)
-        elif c == "#":
-            j = f.text.find("\n", i)
-            i = (j if j >= 0 else len(f.text)) - 1
-        i += 1
+                keys.setdefault(km.group(1), []).append(text.count("\n", 0, km.start(1)) + 1)
+        # a `#` comment: the pattern consumed it up to the line break
     return [(k, lines) for k, lines in keys.items() if len(lines) > 1]
 
 

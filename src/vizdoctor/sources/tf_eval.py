@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 
@@ -63,7 +64,10 @@ class _Unsupported(Exception):
     pass
 
 
-def _tokenize(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=8192)
+def _tokenize(text: str) -> tuple[tuple[str, str], ...]:
+    """Cached: the same expression text recurs across a root's files and modules (`var.vpc_id`, a
+    module output), and the tokens do not depend on the scope."""
     out: list[tuple[str, str]] = []
     pos = 0
     text = text.strip()
@@ -74,7 +78,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
-    return out
+    return tuple(out)
 
 
 @dataclass
@@ -138,7 +142,7 @@ def _find_interpolation(text: str, pos: int) -> int:
 def _evaluate_string(text: str, scope: Scope) -> Any:
     if _find_interpolation(text, 0) < 0:
         return text.replace("$${", "${")
-    if text.startswith("${") and text.endswith("}") and _matching_close(text, 1) == len(text) - 1:
+    if _whole_interpolation(text):
         return evaluate_expression(text[2:-1], scope)
     # A template with interpolations: only resolvable when every part is a plain value.
     parts: list[str] = []
@@ -158,6 +162,16 @@ def _evaluate_string(text: str, scope: Scope) -> Any:
         parts.append(_to_str(inner))
         pos = end + 1
     return "".join(parts)
+
+
+def _whole_interpolation(text: str) -> bool:
+    """`${...}` and nothing else: the `}` at the end closes the `${` at the start."""
+    if not (text.startswith("${") and text.endswith("}")):
+        return False
+    # no brace or quote inside: the last `}` closes the first `${`, as the character walk would find
+    if not any(c in text[2:-1] for c in '{}"'):
+        return True
+    return _matching_close(text, 1) == len(text) - 1
 
 
 def _matching_close(text: str, open_at: int) -> int:
@@ -191,7 +205,21 @@ def _to_str(v: Any) -> str:
     return str(v)
 
 
+# `a.b.c`: a reference with names only, the most common expression by far (`var.x`, `local.y`,
+# `module.eks.node_security_group_id`); resolved without the parser, exactly as `_Parser.traversal` would
+_DOTTED = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*")
+_LITERAL_NAMES = frozenset({"true", "false", "null"})
+
+
 def evaluate_expression(expr: str, scope: Scope) -> Any:
+    m = _DOTTED.fullmatch(expr)
+    if m is not None:
+        names = m.group(1).split(".")
+        if names[0] not in _LITERAL_NAMES:
+            try:
+                return _Parser((), scope, expr)._resolve(names)
+            except _Unsupported as exc:
+                return Unknown(f"`{expr.strip()}` is not something vizdoctor can evaluate offline ({exc})")
     try:
         parser = _Parser(_tokenize(expr), scope, expr)
         value = parser.expression()
@@ -286,7 +314,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], scope: Scope, text: str) -> None:
+    def __init__(self, tokens: tuple[tuple[str, str], ...], scope: Scope, text: str) -> None:
         self.tokens = tokens
         self.pos = 0
         self.scope = scope
