@@ -275,6 +275,17 @@ def vizdoctor_cmd() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "vizdoctor"]
 
 
+# The least any reader built on tree-sitter-hcl pays: interpreter start, the parser's import, and one
+# parse of every .tf file (no value built, nothing evaluated). checkov's time over this is the largest
+# ratio vizdoctor could reach against checkov while it reads every file with that parser.
+PARSE_FLOOR = """
+import sys, pathlib, tree_sitter, tree_sitter_hcl
+p = tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+for f in sorted(pathlib.Path(sys.argv[1]).rglob("*.tf")):
+    p.parse(f.read_bytes())
+"""
+
+
 def terraform_rows(tmp: Path, repeat: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     trivy = _trivy()
@@ -286,6 +297,9 @@ def terraform_rows(tmp: Path, repeat: int) -> list[dict[str, Any]]:
             cpu_of([*vizdoctor_cmd(), "scan", str(root), "-o", "json"])[0] for _ in range(repeat)
         )
         row: dict[str, Any] = {"files": files, "vizdoctor_s": ours}
+        row["parse_floor_s"] = statistics.median(
+            cpu_of([sys.executable, "-c", PARSE_FLOOR, str(root)])[0] for _ in range(repeat)
+        )
         if CHECKOV.exists():
             progress(f"Terraform, {files} files: checkov")
             row["checkov_s"] = cpu_of(
@@ -375,42 +389,32 @@ def ratio(a: float | None, b: float | None) -> str:
     return "-" if a is None or b is None or b == 0 else f"{a / b:.1f}x"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--child", nargs=2, metavar=("WHAT", "ARG"), help=argparse.SUPPRESS)
-    ap.add_argument("--repeat", type=int, default=1, help="runs of vizdoctor per Terraform size (median)")
-    ap.add_argument("--out", type=Path, help="also write the figures as JSON")
-    args = ap.parse_args(argv)
-    if args.child:
-        what, arg = args.child
-        fn = {"scan": child_scan, "libyaml": child_libyaml, "check": child_check}[what]
-        print(json.dumps(fn(arg)))
-        return 0
-
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="vizdoctor-ratios-") as t:
-        tmp = Path(t)
-        tf = terraform_rows(tmp, max(1, args.repeat))
-        ym = yaml_rows(tmp)
-    ck = check_rows()
-    st = startup_rows(7)
-
+def terraform_lines(tf: list[dict[str, Any]]) -> list[str]:
     lines = [
-        f"vizdoctor ratios - {dt.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, vizdoctor at {gen.git_state()}; CPU seconds (user + system)",
         "",
         "Terraform (generated EKS roots, 10 .tf files each), whole CLI run:",
-        f"  {'files':>6} {'vizdoctor':>10} {'checkov':>13} {'trivy':>13} {'checkov/viz':>12} {'trivy/viz':>10}",
+        f"  {'files':>6} {'vizdoctor':>10} {'checkov':>13} {'trivy':>13} {'checkov/viz':>12} {'trivy/viz':>10}"
+        f" {'parse floor':>12} {'checkov/floor':>14}",
     ]
     for r in tf:
         lines.append(
             f"  {r['files']:>6} {fmt(r['vizdoctor_s']):>10} {fmt(r['checkov_s']):>13} {fmt(r['trivy_s']):>13} "
             f"{ratio(r['checkov_s'], r['vizdoctor_s']):>12} {ratio(r['trivy_s'], r['vizdoctor_s']):>10}"
+            f" {fmt(r['parse_floor_s']):>12} {ratio(r['checkov_s'], r['parse_floor_s']):>14}"
         )
+    lines.append(
+        "  parse floor: python start + tree-sitter-hcl import + one parse of every file, nothing built;"
+        " checkov/floor bounds checkov/viz"
+    )
     if not CHECKOV.exists() or _trivy() is None:
         lines.append(
             "  (peers not installed: run `make bench-peers` to install checkov and trivy into .bench-venv)"
         )
+    return lines
+
+
+def yaml_lines(ym: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
     lines += [
         "",
         "YAML (generated manifests), read + analysis in one process against libyaml alone on the same files:",
@@ -434,6 +438,11 @@ def main(argv: list[str] | None = None) -> int:
             f"analysis {ratio(b['scan']['analysis_s'], a['scan']['analysis_s'])}, "
             f"peak memory {ratio(b['cli_maxrss_kib'], a['cli_maxrss_kib'])}"
         )
+    return lines
+
+
+def check_lines(ck: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
     lines += ["", "check's analysis (paths, live checks) on a generated cluster:"]
     for r in ck:
         lines.append(
@@ -445,10 +454,59 @@ def main(argv: list[str] | None = None) -> int:
             f"  {a['pods']:,} -> {b['pods']:,} pods ({b['pods'] // a['pods']}x): analysis "
             f"{ratio(b['analysis_s'], a['analysis_s'])}"
         )
+    return lines
+
+
+def startup_lines(st: list[tuple[str, float]]) -> list[str]:
+    lines: list[str] = []
     lines += ["", "Start-up (wall clock, median of 7):"]
     base = st[0][1]
     for name, s in st:
         lines.append(f"  {name:<28} {s * 1000:>6.0f} ms  {ratio(s, base):>6}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--child", nargs=2, metavar=("WHAT", "ARG"), help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", type=int, default=1, help="runs of vizdoctor per Terraform size (median)")
+    ap.add_argument("--out", type=Path, help="also write the figures as JSON")
+    ap.add_argument(
+        "--only",
+        choices=("terraform", "yaml", "check", "startup"),
+        action="append",
+        help="measure only these blocks (repeatable; default: all)",
+    )
+    args = ap.parse_args(argv)
+    if args.child:
+        what, arg = args.child
+        fn = {"scan": child_scan, "libyaml": child_libyaml, "check": child_check}[what]
+        print(json.dumps(fn(arg)))
+        return 0
+
+    started = time.perf_counter()
+    bytecode = gen.ensure_bytecode()
+    with tempfile.TemporaryDirectory(prefix="vizdoctor-ratios-") as t:
+        tmp = Path(t)
+        only = set(args.only or ("terraform", "yaml", "check", "startup"))
+        tf = terraform_rows(tmp, max(1, args.repeat)) if "terraform" in only else []
+        ym = yaml_rows(tmp) if "yaml" in only else []
+    ck = check_rows() if "check" in only else []
+    st = startup_rows(7) if "startup" in only else []
+
+    lines = [
+        f"vizdoctor ratios - {dt.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, vizdoctor at {gen.git_state()}; CPU seconds (user + system)",
+        f"({bytecode})",
+    ]
+    if tf:
+        lines += terraform_lines(tf)
+    if ym:
+        lines += yaml_lines(ym)
+    if ck:
+        lines += check_lines(ck)
+    if st:
+        lines += startup_lines(st)
     lines.append(f"\ntotal wall time {time.perf_counter() - started:.0f} s")
     print("\n".join(lines))
     if args.out:

@@ -9,7 +9,7 @@ running`, shown in the linkerd-viz category, as an error rather than the warning
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vizdoctor.checks.context import Context
 from vizdoctor.checks.live_util import (
@@ -21,11 +21,13 @@ from vizdoctor.checks.live_util import (
     pod_state,
     service_endpoints,
 )
-from vizdoctor.explainer import Explanation, classify
 from vizdoctor.findings import Finding
 from vizdoctor.knowledge import linkerd
 from vizdoctor.knowledge.addons import consequence
 from vizdoctor.model import LiveState, ObjectRef
+
+if TYPE_CHECKING:  # the explainer and its error table load only when a live APIService is unavailable
+    from vizdoctor.explainer import Explanation
 
 CHECK_ID = "apiservice-unavailable"
 CATEGORY = "aggregated APIs"
@@ -51,6 +53,8 @@ REASON_MEANING: dict[str, str] = {
 
 
 def _classify(reason: str, message: str) -> Explanation:
+    from vizdoctor.explainer import classify
+
     explained = classify(message)
     if explained.cause == "unknown":
         explained = classify(f"{reason}: {message}")
