@@ -44,7 +44,17 @@ def main() -> None:
     secrets = add_certificates(objects).secrets
     with tempfile.TemporaryDirectory() as tmp, FakeKube(objects, secrets, page_size=500) as server:
         config = kubeconfig(Path(tmp), server.url)
-        cmd = [sys.executable, "-m", "vizdoctor", "check", "--kubeconfig", str(config), "--no-aws", "-o", "json"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "vizdoctor",
+            "check",
+            "--kubeconfig",
+            str(config),
+            "--no-aws",
+            "-o",
+            "json",
+        ]
         # one run for the page cache; RUSAGE_CHILDREN's maxrss is the largest child so far
         _run(cmd, env)
         runs = [_run(cmd, env) for _ in range(args.repeat)]

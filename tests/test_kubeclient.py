@@ -425,7 +425,8 @@ def test_in_cluster_config_from_env_and_the_service_account_files(tmp_path: Path
 RUN_CHECK = """import json, sys
 from vizdoctor.cli import main
 rc = main(["check", "--kubeconfig", sys.argv[1], "--no-aws", "-o", "json"])
-print(json.dumps({"rc": rc, "kubernetes": sorted(m for m in sys.modules if m.split(".")[0] == "kubernetes")}),
+print(json.dumps({"rc": rc, "kubernetes": sorted(m for m in sys.modules if m.split(".")[0] == "kubernetes"),
+                  "aws": sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore"))}),
       file=sys.stderr)
 """
 
@@ -444,12 +445,13 @@ def _run_check(config: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_check_with_a_token_or_a_client_certificate_loads_no_kubernetes_module(tmp_path: Path) -> None:
+    """Nor boto3 when AWS is not read (--no-aws here; a cluster without aws:// nodes likewise)."""
     from test_check_hostile import _tls_files
 
     server_tls, client_pem = _tls_files(tmp_path)
     with FakeKube(load()) as server:
         report, run = _run_check(kubeconfig(tmp_path, server.url))
-    assert run["rc"] in (0, 1) and run["kubernetes"] == []
+    assert run["rc"] in (0, 1) and run["kubernetes"] == [] and run["aws"] == []
     assert report["live"]["objects"]["Pod"] > 0
     with FakeKube(load(), tls=server_tls) as server:
         report, run = _run_check(kubeconfig(tmp_path, server.url, client_pem=client_pem, insecure=True))

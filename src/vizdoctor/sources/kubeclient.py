@@ -38,20 +38,19 @@ import contextlib
 import datetime as dt
 import json
 import os
-import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:  # urllib3 is imported when a client is made: `check --help` does without it
+if TYPE_CHECKING:  # imported when a client is made: `check --help` does without them
+    import ssl
+
     import urllib3
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -370,6 +369,8 @@ def memory_file(content: str | bytes) -> str | None:
 def _key_paths(cert: bytes, key: bytes) -> Iterator[tuple[str, str]]:
     """Paths to the certificate and key while `ssl` loads them: memfd, else a private temporary folder
     removed as soon as they are loaded (ssl keeps them in memory)."""
+    import tempfile
+
     c, k = memory_file(cert), memory_file(key)
     if c and k:
         yield c, k
@@ -493,6 +494,8 @@ def default_retries() -> urllib3.Retry:
 
 def _env_proxy(server: str) -> str | None:
     """HTTPS_PROXY / HTTP_PROXY / ALL_PROXY unless NO_PROXY exempts the host (as the official client did)."""
+    import urllib.request
+
     proxies = urllib.request.getproxies()
     parts = urlsplit(server)
     proxy = proxies.get(parts.scheme) or proxies.get("all")
@@ -535,6 +538,8 @@ class Client:
     # -- TLS and the connection pool
 
     def _ssl_context(self) -> ssl.SSLContext:
+        import ssl
+
         s = self.settings
         import urllib3.util.ssl_
 
