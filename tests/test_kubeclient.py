@@ -492,3 +492,41 @@ def test_an_auth_provider_user_goes_through_the_official_client(tmp_path: Path) 
     assert "kubernetes.config.kube_config" in run["kubernetes"]  # the fallback, and only for this user
     assert report["live"]["objects"]["Pod"] > 0 and report["live"]["cannot_read"] == []
     assert {r.authorization for r in server.requests} == {f"Bearer {id_token}"}
+
+
+RENEWING_PLUGIN = """#!{python}
+import datetime, json, sys
+runs = open({runs!r}, "a+")
+runs.seek(0)
+n = len(runs.read().splitlines())
+runs.write("run\\n")
+if n >= 1:
+    print("the SSO session expired", file=sys.stderr)
+    sys.exit(1)
+expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds={lifetime})
+print(json.dumps({{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": {{"token": "first", "expirationTimestamp": expiry.strftime("%Y-%m-%dT%H:%M:%SZ")}}}}))
+"""
+
+
+@pytest.mark.parametrize("lifetime", [-60, 120])  # expired already; expiring within the 5-minute skew
+def test_a_failed_renewal_keeps_a_token_that_still_holds_and_never_sends_an_expired_one(
+    tmp_path: Path, lifetime: int
+) -> None:
+    folder = tmp_path / "kube"
+    script = folder / "bin" / "get-token"
+    script.parent.mkdir(parents=True)
+    script.write_text(
+        RENEWING_PLUGIN.format(python=sys.executable, runs=str(tmp_path / "runs"), lifetime=lifetime)
+    )
+    script.chmod(0o755)
+    client = Client(
+        kubeclient.load_kubeconfig([str(_exec_kubeconfig(folder, "http://127.0.0.1:1"))]),
+        exec_min_refresh=0.0,
+    )
+    if lifetime > 0:
+        assert client.authorization() == "Bearer first"  # the renewal failed; the token is still valid
+    else:
+        with pytest.raises(KubeConfigError, match="exited with status 1: the SSO session expired"):
+            client.authorization()
+    assert (tmp_path / "runs").read_text().count("run") == 2

@@ -407,6 +407,8 @@ class _Reader:
         path = spec.path(kwargs.get("namespace"), kwargs.get("name"))
         try:
             resp = self.api.get(path, query, timeout)
+        except kubeclient.KubeConfigError as exc:  # an exec plugin that failed to renew an expired token
+            raise ClusterUnreachable(f"cannot load the cluster configuration: {exc}") from exc
         except Exception as exc:
             if self._is_timeout(exc):
                 if self.deadline - time.monotonic() <= 0.05:
