@@ -3,8 +3,9 @@
 Talks to the API server through `kubeclient` (kubeconfig merged as kubectl does, client certificates,
 tokens, token files, basic auth, exec credential plugins such as `aws eks get-token`; in-cluster service
 account) with raw GETs over urllib3; only a user with a legacy `auth-provider` (oidc, gcp, azure) goes
-through the official `kubernetes` client, imported for that case alone. Read-only: every request is a GET. Each kind
-is listed once, in pages of 500 (`limit` + `continue`), as raw JSON, and fed to `manifests.add_document`, so the inventory is the one `scan` builds and every check works unchanged;
+through the official `kubernetes` client, imported for that case alone. Read-only: every request is a
+GET. Each kind is listed once, in pages of 500 (`limit` + `continue`), as raw JSON, and fed to
+`manifests.add_document`, so the inventory is the one `scan` builds and every check works unchanged;
 the raw items stay in `LiveState.objects` for the live-only checks.
 
 Of Secrets, only the TLS Secrets of the tap API server and Linkerd's webhooks are read, one GET each, and
@@ -622,17 +623,35 @@ def list_concurrently(
     """Each kind's items (or the exception its list call raised), in the order of `specs`. The calls run
     on a small pool, so a slow kind no longer holds up the others; the run's deadline still bounds every
     call in flight (each asks `_Reader._timeout` for what is left), and calls not started by then end at
-    once with `_Deadline`, so the pool never outlives the deadline by more than one call's cleanup."""
-    from concurrent.futures import ThreadPoolExecutor
+    once with `_Deadline`. The pool's threads are daemons, not a ThreadPoolExecutor's workers, which the
+    interpreter joins at exit: SIGTERM ends the run at once instead of after the call in flight."""
+    import queue
 
-    def one(spec: KindSpec) -> list[dict[str, Any]] | BaseException:
-        try:
-            return reader.list_kind(spec)
-        except Exception as exc:  # handed back to the caller, which sorts them out in order
-            return exc
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(specs)):
+        todo.put(i)
+    results: list[list[dict[str, Any]] | BaseException] = [_Deadline() for _ in specs]
 
-    with ThreadPoolExecutor(max_workers=LIST_CONCURRENCY, thread_name_prefix="vizdoctor-list") as pool:
-        return list(pool.map(one, specs))
+    def work() -> None:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[i] = reader.list_kind(specs[i])
+            except Exception as exc:  # handed back to the caller, which sorts them out in order
+                results[i] = exc
+
+    threads = [
+        threading.Thread(target=work, name="vizdoctor-list", daemon=True)
+        for _ in range(min(LIST_CONCURRENCY, len(specs)))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()  # interruptible: a signal's exception unwinds the main thread, the daemons are left
+    return results
 
 
 def read_cluster(opts: KubeOptions) -> Inventory:
