@@ -1,6 +1,6 @@
 """A fake Kubernetes API server for `vizdoctor check` tests: a real HTTP server on 127.0.0.1 (stdlib
-ThreadingHTTPServer in a thread) that serves recorded objects, so the real `kubernetes` client runs end to
-end. Only the server side is fake.
+ThreadingHTTPServer in a thread) that serves recorded objects, so check's real client (sources/kubeclient.py)
+runs end to end. Only the server side is fake.
 
 It answers list calls (`limit` + `continue`, with a small server page size so that pagination is always
 exercised), GETs of single Secrets, 401 without the expected bearer token, 403 for the kinds it is told

@@ -606,3 +606,52 @@ def test_check_pipeline_prints_the_aws_cli_fix_with_the_real_group_ids(endpoint:
         finding.fix.terraform is not None
         and f'security_group_id        = "{w.node_sg}"' in finding.fix.terraform
     )
+
+
+def _read_timed(
+    endpoint: str, nodes: list[dict[str, Any]], pods: list[dict[str, Any]], cluster_name: str | None
+) -> tuple[Any, dict[str, list[float]]]:
+    """read_aws_network with 0.3 s before each request is sent; (result, operation -> [sent, answered])."""
+    spans: dict[str, list[float]] = {}
+    s = _session()
+
+    def before_send(event_name: str, **_: Any) -> None:
+        spans[event_name.split(".", 1)[1]] = [time.monotonic(), 0.0]
+        time.sleep(0.3)
+
+    def after_call(event_name: str, **_: Any) -> None:
+        spans[event_name.split(".", 1)[1]][1] = time.monotonic()
+
+    s.events.register("before-send", before_send)
+    s.events.register("after-call", after_call)
+    result = read_aws_network(
+        nodes, pods, cluster_name=cluster_name, region=REGION, endpoint_url=endpoint, session=s
+    )
+    return result, spans
+
+
+@pytest.mark.parametrize("cluster_name", [None, "nope"])  # from the node labels; a DescribeCluster that fails
+def test_describe_calls_overlap_and_give_what_a_sequential_read_gives(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch, cluster_name: str | None
+) -> None:
+    from vizdoctor.sources import aws
+
+    w = build(endpoint, f"overlap-{cluster_name}", count=2)
+    nodes, pods = cluster_nodes(w)
+    monkeypatch.setattr(aws, "AWS_CONCURRENCY", 1)
+    sequential, seq_spans = _read_timed(endpoint, nodes, pods, cluster_name)
+    monkeypatch.setattr(aws, "AWS_CONCURRENCY", 4)
+    concurrent, spans = _read_timed(endpoint, nodes, pods, cluster_name)
+
+    instances, cluster = spans["ec2.DescribeInstances"], spans["eks.DescribeCluster"]
+    assert max(instances[0], cluster[0]) < min(instances[1], cluster[1])  # both in flight at once
+    s_inst, s_cluster = seq_spans["ec2.DescribeInstances"], seq_spans["eks.DescribeCluster"]
+    assert s_inst[1] <= s_cluster[0]  # one after the other
+    # the same verdicts, errors and notes, in the same order
+    assert concurrent.errors == sequential.errors and concurrent.notes == sequential.notes
+    assert concurrent.model == sequential.model and concurrent.cluster_name == sequential.cluster_name
+    if cluster_name == "nope":
+        assert [e.split(":")[0] for e in concurrent.errors] == ["eks"]
+        assert concurrent.errors[0].startswith("eks:DescribeCluster failed: ResourceNotFoundException")
+    else:
+        assert concurrent.errors == [] and verdict(concurrent, 8089, w.node(0)).status == "blocked"

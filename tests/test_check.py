@@ -1,4 +1,4 @@
-"""`vizdoctor check` against a fake API server (tests/kube_server.py): the real `kubernetes` client, a real
+"""`vizdoctor check` against a fake API server (tests/kube_server.py): check's real client, a real
 HTTP server on 127.0.0.1, objects recorded from examples/seed-eks with the status a live cluster adds."""
 
 from __future__ import annotations

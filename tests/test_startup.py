@@ -73,8 +73,8 @@ def _run_without(module: str, args: list[str]) -> subprocess.CompletedProcess[st
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
 
 
-def test_check_names_the_live_extra_when_the_kubernetes_client_is_missing(tmp_path: object) -> None:
-    done = _run_without("kubernetes", ["check", "--kubeconfig", f"{tmp_path}/none", "--timeout", "2"])
+def test_check_names_the_live_extra_when_its_http_client_is_missing(tmp_path: object) -> None:
+    done = _run_without("urllib3", ["check", "--kubeconfig", f"{tmp_path}/none", "--timeout", "2"])
     assert done.returncode == 2
     assert "pip install 'vizdoctor[live]'" in done.stderr and "Traceback" not in done.stderr
 

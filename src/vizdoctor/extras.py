@@ -1,6 +1,7 @@
 """Optional dependencies: `scan`, `explain` and `probe` need none of them; `check` needs the `live` extra
-(`pip install 'vizdoctor[live]'`: the Kubernetes client, boto3 for the nodes' AWS network, and cryptography
-for the tap and webhook certificates). A missing one is named with the command that installs it."""
+(`pip install 'vizdoctor[live]'`: urllib3 for the API calls, the official Kubernetes client for legacy
+auth-provider users only, boto3 for the nodes' AWS network, and cryptography for the tap and webhook
+certificates). A missing one is named with the command that installs it."""
 
 from __future__ import annotations
 

@@ -181,7 +181,8 @@ def _gcp_network(inv: Inventory, opts: CheckOptions, deadline: float) -> list[Fi
 
 def check_once(opts: CheckOptions) -> Report:
     """One read of the cluster and its analysis. Raises ClusterUnreachable when the API cannot be used."""
-    require("kubernetes", "the Kubernetes client (the kubernetes package)", "vizdoctor check")
+    # the lean client (sources/kubeclient.py) needs urllib3 only; `kubernetes` only for auth-provider users
+    require("urllib3", "urllib3 (the HTTP client of the live extra)", "vizdoctor check")
     kube = KubeOptions(
         opts.kubeconfig, opts.context, opts.timeout, opts.viz_namespace, opts.linkerd_namespace
     )

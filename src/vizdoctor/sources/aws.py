@@ -16,12 +16,14 @@ an `unknown` verdict with the reason, never a guess.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -239,26 +241,84 @@ def _chunks(values: list[str]) -> Iterator[list[str]]:
         yield values[i : i + _FILTER_VALUES]
 
 
-def _describe_instances(ec2: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+T = TypeVar("T")
+AWS_CONCURRENCY = (
+    4  # Describe calls in flight at once (the clients are made first: sessions are not thread-safe)
+)
+
+
+def _parallel(calls: list[Callable[[], T]]) -> list[T | Exception]:
+    """Each call's result (or the exception it raised), in the order of `calls`, never of completion, so
+    that errors and notes come out as a sequential read gives them. Up to AWS_CONCURRENCY at once, on
+    daemon threads rather than a ThreadPoolExecutor: `check` abandons the AWS read at its deadline
+    (live._within), and an executor's workers would hold the process at exit until a hanging call times out.
+    """
+    out: list[T | Exception] = []
+    if AWS_CONCURRENCY <= 1 or len(calls) <= 1:
+        for call in calls:
+            try:
+                out.append(call())
+            except Exception as exc:  # handed back in order; the caller raises or reports it
+                out.append(exc)
+        return out
+    results: list[list[T | Exception]] = [[] for _ in calls]
+    gate = threading.Semaphore(AWS_CONCURRENCY)
+
+    def run(i: int) -> None:
+        with gate:
+            try:
+                results[i].append(calls[i]())
+            except Exception as exc:
+                results[i].append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(i,), name="vizdoctor-aws", daemon=True) for i in range(len(calls))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [r[0] for r in results]
+
+
+def _merged(parts: list[dict[str, dict[str, Any]] | Exception]) -> dict[str, dict[str, Any]]:
+    """The chunks' answers in chunk order; the first failed chunk's error, as a sequential read raises it."""
+    out: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        if isinstance(part, Exception):
+            raise part
+        out.update(part)
+    return out
+
+
+def _instances_chunk(ec2: Any, chunk: list[str]) -> dict[str, dict[str, Any]]:
     # A filter (not InstanceIds) so that one terminated instance does not fail the whole call.
     out: dict[str, dict[str, Any]] = {}
-    paginator = ec2.get_paginator("describe_instances")
-    for chunk in _chunks(ids):
-        for page in paginator.paginate(Filters=[{"Name": "instance-id", "Values": chunk}]):
-            for reservation in page.get("Reservations") or []:
-                for inst in reservation.get("Instances") or []:
-                    out[str(inst["InstanceId"])] = inst
+    for page in ec2.get_paginator("describe_instances").paginate(
+        Filters=[{"Name": "instance-id", "Values": chunk}]
+    ):
+        for reservation in page.get("Reservations") or []:
+            for inst in reservation.get("Instances") or []:
+                out[str(inst["InstanceId"])] = inst
+    return out
+
+
+def _describe_instances(ec2: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    return _merged(_parallel([functools.partial(_instances_chunk, ec2, c) for c in _chunks(ids)]))
+
+
+def _groups_chunk(ec2: Any, chunk: list[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for page in ec2.get_paginator("describe_security_groups").paginate(
+        Filters=[{"Name": "group-id", "Values": chunk}]
+    ):
+        for sg in page.get("SecurityGroups") or []:
+            out[str(sg["GroupId"])] = sg
     return out
 
 
 def _describe_security_groups(ec2: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    paginator = ec2.get_paginator("describe_security_groups")
-    for chunk in _chunks(ids):
-        for page in paginator.paginate(Filters=[{"Name": "group-id", "Values": chunk}]):
-            for sg in page.get("SecurityGroups") or []:
-                out[str(sg["GroupId"])] = sg
-    return out
+    return _merged(_parallel([functools.partial(_groups_chunk, ec2, c) for c in _chunks(ids)]))
 
 
 # --- network interfaces ---------------------------------------------------------------------------
@@ -634,6 +694,14 @@ class _Reader:
             self.result.errors.append(error)
             return {}, error
 
+    def early_cluster_name(self, given: str | None) -> str | None:
+        """The name `cluster_name` will settle on when it does not need the instances' tags (given, or one
+        name on the nodes' labels): DescribeCluster can then run beside DescribeInstances."""
+        if given or self.why_unknown:
+            return given
+        found, _ = _cluster_name_from_nodes(self.nodes, {})
+        return next(iter(found)) if len(found) == 1 else None
+
     def cluster_name(self, given: str | None, instances: dict[str, dict[str, Any]]) -> str | None:
         if given or self.why_unknown:
             return given
@@ -653,12 +721,18 @@ class _Reader:
             )
         return None
 
-    def control_plane(self, name: str | None) -> _ControlPlane:
+    def describe_cluster(self, name: str) -> Any:
+        return self.eks.describe_cluster(name=name)
+
+    def control_plane(self, name: str | None, fetched: Any = None) -> _ControlPlane:
+        """`fetched`: DescribeCluster's answer for `name` (or the exception it raised), when it ran early."""
         cp = _ControlPlane()
         if self.eks is None or not name or self.why_unknown:
             return cp
         try:
-            info = self.eks.describe_cluster(name=name)["cluster"]
+            if isinstance(fetched, Exception):
+                raise fetched
+            info = (fetched if fetched is not None else self.describe_cluster(name))["cluster"]
         except AWS_ERRORS as exc:
             code = (exc.response.get("Error") or {}).get("Code") if isinstance(exc, ClientError) else None
             hint = (
@@ -844,9 +918,20 @@ def read_aws_network(
     kpods = [p for p in (_pod(raw) for raw in pods) if p is not None]
     reader = _Reader(result, knodes, kpods)
     reader.connect(session, region, endpoint_url, timeout)
-    instances, instances_error = reader.instances()
+    early = reader.early_cluster_name(cluster_name)
+    fetched: Any = None
+    if early and reader.eks is not None:
+        # DescribeInstances and DescribeCluster side by side; their answers are used in the sequential order
+        calls: list[Callable[[], Any]] = [reader.instances, functools.partial(reader.describe_cluster, early)]
+        both = _parallel(calls)
+        if isinstance(both[0], Exception):
+            raise both[0]
+        instances, instances_error = both[0]
+        fetched = both[1]
+    else:
+        instances, instances_error = reader.instances()
     name = result.cluster_name = reader.cluster_name(cluster_name, instances)
-    cp = reader.control_plane(name)
+    cp = reader.control_plane(name, fetched if name == early else None)
     found = reader.placements(cp, instances, instances_error)
     attached = (g for p in found.placements for g in p.groups if not g.startswith(UNRESOLVED))
     wanted = list(dict.fromkeys([*cp.groups, *attached]))

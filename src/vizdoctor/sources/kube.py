@@ -1,9 +1,11 @@
 """A live cluster -> inventory, for `vizdoctor check`.
 
-Uses the official `kubernetes` client and its config loaders (kubeconfig with any auth the client supports,
-exec credential plugins such as `aws eks get-token` included; in-cluster service account). Read-only: every
-request is a GET. Each kind is listed once, in pages of 500 (`limit` + `continue`), as raw JSON, and fed
-to `manifests.add_document`, so the inventory is the one `scan` builds and every check works unchanged;
+Talks to the API server through `kubeclient` (kubeconfig merged as kubectl does, client certificates,
+tokens, token files, basic auth, exec credential plugins such as `aws eks get-token`; in-cluster service
+account) with raw GETs over urllib3; only a user with a legacy `auth-provider` (oidc, gcp, azure) goes
+through the official `kubernetes` client, imported for that case alone. Read-only: every request is a
+GET. Each kind is listed once, in pages of 500 (`limit` + `continue`), as raw JSON, and fed to
+`manifests.add_document`, so the inventory is the one `scan` builds and every check works unchanged;
 the raw items stay in `LiveState.objects` for the live-only checks.
 
 Of Secrets, only the TLS Secrets of the tap API server and Linkerd's webhooks are read, one GET each, and
@@ -36,18 +38,24 @@ from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from vizdoctor.errors import ClusterUnreachable as ClusterUnreachable  # re-exported
+from vizdoctor.extras import LIVE_EXTRA, installed
 from vizdoctor.knowledge import linkerd
 from vizdoctor.location import Location
 from vizdoctor.model import CannotRead, CertState, CertSummary, Inventory, LiveState
+from vizdoctor.sources import kubeclient
+from vizdoctor.sources.kubeclient import EXEC_MIN_REFRESH as EXEC_MIN_REFRESH  # re-exported
+from vizdoctor.sources.kubeclient import ApiError
 from vizdoctor.sources.options import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT  # re-exported
+
+Transport = kubeclient.Client | kubeclient.OfficialClient
 
 PAGE_SIZE = 500
 PER_CALL_TIMEOUT = 10.0  # seconds; never more than what is left of the overall deadline
 DEADLINE_EXCEEDED = "deadline exceeded"
 MAX_429_RETRIES = 5  # 429 Too Many Requests: retried after Retry-After while the deadline allows
-EXEC_MIN_REFRESH = 60.0  # seconds between two runs of an exec credential plugin
 
 
 def _retry_after(exc: Any) -> float:
@@ -73,142 +81,77 @@ class KindSpec:
     group: str  # "" for the core group
     version: str
     resource: str  # plural, as RBAC names it
-    api: str  # kubernetes.client class
-    method: str  # its list method (all namespaces)
-    params: tuple[tuple[str, str], ...] = ()  # fixed arguments (custom resources: group, version, plural)
     optional: bool = False  # a custom resource whose CRD may not be installed: 404 means "none"
 
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        """The REST path: /api/v1/... for the core group, /apis/<group>/<version>/... for the others."""
+        out = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if namespace:
+            out += f"/namespaces/{quote(namespace, safe='')}"
+        out += f"/{self.resource}"
+        if name:
+            out += f"/{quote(name, safe='')}"
+        return out
+
 
 # In the order they are read: what decides the control-plane paths first, so that a deadline costs the
 # least important kinds.
 KINDS: tuple[KindSpec, ...] = (
+    KindSpec("APIService", "apiregistration.k8s.io", "v1", "apiservices"),
     KindSpec(
-        "APIService",
-        "apiregistration.k8s.io",
-        "v1",
-        "apiservices",
-        "ApiregistrationV1Api",
-        "list_api_service",
-    ),
-    KindSpec(
-        "MutatingWebhookConfiguration",
-        "admissionregistration.k8s.io",
-        "v1",
-        "mutatingwebhookconfigurations",
-        "AdmissionregistrationV1Api",
-        "list_mutating_webhook_configuration",
+        "MutatingWebhookConfiguration", "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations"
     ),
     KindSpec(
         "ValidatingWebhookConfiguration",
         "admissionregistration.k8s.io",
         "v1",
         "validatingwebhookconfigurations",
-        "AdmissionregistrationV1Api",
-        "list_validating_webhook_configuration",
     ),
-    KindSpec("Namespace", "", "v1", "namespaces", "CoreV1Api", "list_namespace"),
-    KindSpec("Service", "", "v1", "services", "CoreV1Api", "list_service_for_all_namespaces"),
-    KindSpec(
-        "EndpointSlice",
-        "discovery.k8s.io",
-        "v1",
-        "endpointslices",
-        "DiscoveryV1Api",
-        "list_endpoint_slice_for_all_namespaces",
-    ),
-    KindSpec("Pod", "", "v1", "pods", "CoreV1Api", "list_pod_for_all_namespaces"),
-    KindSpec("Node", "", "v1", "nodes", "CoreV1Api", "list_node"),
-    KindSpec("Deployment", "apps", "v1", "deployments", "AppsV1Api", "list_deployment_for_all_namespaces"),
-    KindSpec("DaemonSet", "apps", "v1", "daemonsets", "AppsV1Api", "list_daemon_set_for_all_namespaces"),
-    KindSpec(
-        "StatefulSet", "apps", "v1", "statefulsets", "AppsV1Api", "list_stateful_set_for_all_namespaces"
-    ),
-    KindSpec(
-        "ClusterRole",
-        "rbac.authorization.k8s.io",
-        "v1",
-        "clusterroles",
-        "RbacAuthorizationV1Api",
-        "list_cluster_role",
-    ),
-    KindSpec(
-        "ClusterRoleBinding",
-        "rbac.authorization.k8s.io",
-        "v1",
-        "clusterrolebindings",
-        "RbacAuthorizationV1Api",
-        "list_cluster_role_binding",
-    ),
-    KindSpec(
-        "CustomResourceDefinition",
-        "apiextensions.k8s.io",
-        "v1",
-        "customresourcedefinitions",
-        "ApiextensionsV1Api",
-        "list_custom_resource_definition",
-    ),
+    KindSpec("Namespace", "", "v1", "namespaces"),
+    KindSpec("Service", "", "v1", "services"),
+    KindSpec("EndpointSlice", "discovery.k8s.io", "v1", "endpointslices"),
+    KindSpec("Pod", "", "v1", "pods"),
+    KindSpec("Node", "", "v1", "nodes"),
+    KindSpec("Deployment", "apps", "v1", "deployments"),
+    KindSpec("DaemonSet", "apps", "v1", "daemonsets"),
+    KindSpec("StatefulSet", "apps", "v1", "statefulsets"),
+    KindSpec("ClusterRole", "rbac.authorization.k8s.io", "v1", "clusterroles"),
+    KindSpec("ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", "clusterrolebindings"),
+    KindSpec("CustomResourceDefinition", "apiextensions.k8s.io", "v1", "customresourcedefinitions"),
 )
-SECRET = KindSpec("Secret", "", "v1", "secrets", "CoreV1Api", "read_namespaced_secret")
+SECRET = KindSpec("Secret", "", "v1", "secrets")
 # ingress-nginx's ConfigMap, read only in the namespaces where a controller Deployment runs
-CONFIGMAP = KindSpec("ConfigMap", "", "v1", "configmaps", "CoreV1Api", "list_namespaced_config_map")
-_BUILTIN_LISTS = {
-    ("Ingress", "networking.k8s.io"): ("NetworkingV1Api", "list_ingress_for_all_namespaces"),
-    ("IngressClass", "networking.k8s.io"): ("NetworkingV1Api", "list_ingress_class"),
-}
+CONFIGMAP = KindSpec("ConfigMap", "", "v1", "configmaps")
+# route kinds served by Kubernetes itself (no CRD): a 404 is no "none" for them
+_BUILTIN_ROUTES = frozenset({("Ingress", "networking.k8s.io"), ("IngressClass", "networking.k8s.io")})
 
 
 def exposure_kinds() -> tuple[KindSpec, ...]:
     """The routes the dashboard exposure check reads (knowledge.ingress.ROUTE_KINDS), beyond KINDS:
-    built-in kinds through their typed list calls, custom resources through CustomObjectsApi."""
+    built-in kinds (always served) and custom resources (optional: no CRD, none of them)."""
     from vizdoctor.knowledge.ingress import ROUTE_KINDS
 
     have = {(k.kind, k.group) for k in KINDS}
     out: list[KindSpec] = []
     for kind, group, version, plural in ROUTE_KINDS:
-        if (kind, group) in have or kind == "ConfigMap":
+        if (kind, group) in have or kind == "ConfigMap" or not group:
             continue
-        builtin = _BUILTIN_LISTS.get((kind, group))
-        if builtin:
-            out.append(KindSpec(kind, group, version, plural, *builtin))
-        elif group:
-            params = (("group", group), ("version", version), ("plural", plural))
-            out.append(
-                KindSpec(
-                    kind,
-                    group,
-                    version,
-                    plural,
-                    "CustomObjectsApi",
-                    "list_cluster_custom_object",
-                    params,
-                    optional=True,
-                )
-            )
+        out.append(KindSpec(kind, group, version, plural, optional=(kind, group) not in _BUILTIN_ROUTES))
     return tuple(out)
 
 
 def _custom(kind: str, group: str, version: str, plural: str) -> KindSpec:
-    params = (("group", group), ("version", version), ("plural", plural))
-    return KindSpec(
-        kind, group, version, plural, "CustomObjectsApi", "list_cluster_custom_object", params, optional=True
-    )
+    return KindSpec(kind, group, version, plural, optional=True)
 
 
 # What decides whether a policy or the pod network stands between the control plane and a webhook pod
 # (checks network_policy, mesh_policy, pod_network). Custom resources are optional: no CRD, none of them.
 NETWORK_KINDS: tuple[KindSpec, ...] = (
-    KindSpec(
-        "NetworkPolicy",
-        "networking.k8s.io",
-        "v1",
-        "networkpolicies",
-        "NetworkingV1Api",
-        "list_network_policy_for_all_namespaces",
-    ),
+    KindSpec("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies"),
     _custom("CiliumNetworkPolicy", "cilium.io", "v2", "ciliumnetworkpolicies"),
     _custom("CiliumClusterwideNetworkPolicy", "cilium.io", "v2", "ciliumclusterwidenetworkpolicies"),
     _custom("NetworkPolicy", "crd.projectcalico.org", "v1", "networkpolicies"),
@@ -254,21 +197,13 @@ def _in_cluster_only(opts: KubeOptions) -> bool:
     )
 
 
-_MEMORY_FILES: dict[str, str] = {}  # content -> /proc/self/fd path, for the life of the process
-
-
 def _memory_file(content: Any, temp_file_path: Any = None, force_recreate: bool = False) -> str:
-    """Stands in for the client's `_create_temp_file_with_content`, which writes the kubeconfig's client key,
-    client certificate and CA (and an exec plugin's clientKeyData) to files in /tmp that stay there when the
+    """Stands in for the official client's `_create_temp_file_with_content` (auth-provider users only), which
+    writes the kubeconfig's client key, client certificate and CA to files in /tmp that stay there when the
     process is killed (SIGTERM from CI cancellation or `timeout`). Here they live in anonymous memory
     (memfd) and are opened by path through /proc/self/fd, so key material never reaches a disk."""
-    key = str(content)
-    if not force_recreate and key in _MEMORY_FILES:
-        return _MEMORY_FILES[key]
-    fd = os.memfd_create("vizdoctor-kubeconfig", os.MFD_CLOEXEC)
-    os.write(fd, content.encode() if isinstance(content, str) else bytes(content))
-    path = f"/proc/self/fd/{fd}"
-    _MEMORY_FILES[key] = path
+    path = kubeclient.memory_file(content if isinstance(content, str | bytes) else str(content))
+    assert path is not None  # installed only where memfd exists
     return path
 
 
@@ -282,8 +217,8 @@ def _keep_key_material_in_memory() -> None:
 
 
 class _PluginProcesses:
-    """Exec credential plugins (`aws eks get-token`, `gke-gcloud-auth-plugin`, ...) are started by the client
-    with a plain Popen and waited for without a timeout. Here each gets its own process group, so that a
+    """Exec credential plugins (`aws eks get-token`, `gke-gcloud-auth-plugin`, ...) are started with a plain
+    Popen and waited for without a timeout (by kubeclient, or by the official client for auth-provider users). Here each gets its own process group, so that a
     plugin that hangs is killed with everything it started when the deadline passes or the run ends."""
 
     def __init__(self) -> None:
@@ -338,46 +273,56 @@ def _cache_credentials(cfg: Any) -> None:
     cfg.refresh_api_key_hook = hook
 
 
-def _connect(opts: KubeOptions) -> tuple[Any, str]:
-    """(ApiClient, context name). The kubeconfig is never written (persist_config=False), and no key
-    material is written anywhere (_memory_file)."""
-    import urllib3
+def _retries() -> Any:
+    return kubeclient.default_retries()
+
+
+def _connect(opts: KubeOptions) -> tuple[Transport, str]:
+    """(client, context name). The kubeconfig is never written, and no key material is written anywhere
+    (kubeclient.memory_file)."""
+    try:
+        if _in_cluster_only(opts):
+            return kubeclient.Client(
+                kubeclient.in_cluster(), retries=_retries(), popen=PLUGINS.popen
+            ), "in-cluster"
+        paths = kubeclient.kubeconfig_paths(opts.kubeconfig)
+        settings = kubeclient.load_kubeconfig(paths, opts.context)
+        if settings.auth_provider is not None:
+            return _connect_official(opts, os.pathsep.join(paths), settings.auth_provider)
+        client = kubeclient.Client(
+            settings, retries=_retries(), popen=PLUGINS.popen, exec_min_refresh=EXEC_MIN_REFRESH
+        )
+        return client, settings.context
+    except (kubeclient.NoKubeconfig, kubeclient.UnknownContext) as exc:
+        raise ClusterUnreachable(str(exc)) from exc
+    except kubeclient.KubeConfigError as exc:
+        raise ClusterUnreachable(f"cannot load the cluster configuration: {exc}") from exc
+
+
+def _connect_official(opts: KubeOptions, path: str, provider: str) -> tuple[Transport, str]:
+    """A user with a legacy `auth-provider` (oidc, gcp, azure): the official client's loaders, as before."""
+    if not installed("kubernetes"):
+        raise ClusterUnreachable(
+            f"the kubeconfig user authenticates with auth-provider {provider!r}, which vizdoctor reads through "
+            f"the official Kubernetes client (the kubernetes package), not installed: {LIVE_EXTRA}"
+        )
     from kubernetes import client
     from kubernetes import config as k8s_config
     from kubernetes.config.config_exception import ConfigException
 
     _keep_key_material_in_memory()
     _track_plugins()
-    # insecure-skip-tls-verify: urllib3 warns on every request; `check` collapses those into one line on
-    # stderr (commands/check.py), so the user still learns that TLS was not verified.
-
     config: Any = k8s_config  # untyped functions in some releases of the client
-
     cfg = type.__call__(client.Configuration)  # a fresh one, not a copy of the process default
-    # One quick retry for a dropped connection; none for read timeouts (the deadline must hold).
-    cfg.retries = urllib3.Retry(
-        total=1, connect=1, read=0, status=0, redirect=0, other=0, respect_retry_after_header=False
-    )  # 429 and Retry-After: _Reader._call, within the deadline
+    cfg.retries = _retries()
     try:
-        if _in_cluster_only(opts):
-            config.load_incluster_config(client_configuration=cfg)
-            return client.ApiClient(configuration=cfg), "in-cluster"
-        path = opts.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-        first = path.split(os.pathsep)[0]
-        if not Path(first).expanduser().exists():
-            raise ClusterUnreachable(
-                f"kubeconfig {first} does not exist (use --kubeconfig, KUBECONFIG, or run inside a pod)"
-            )
-        contexts, active = config.list_kube_config_contexts(config_file=path)
+        _contexts, active = config.list_kube_config_contexts(config_file=path)
         name = opts.context or (active or {}).get("name")
-        if opts.context and not any(c.get("name") == opts.context for c in contexts or []):
-            have = ", ".join(str(c.get("name")) for c in contexts or []) or "none"
-            raise ClusterUnreachable(f"context {opts.context!r} is not in {path} (it has {have})")
         api = config.new_client_from_config(
             config_file=path, context=opts.context, persist_config=False, client_configuration=cfg
         )
         _cache_credentials(cfg)
-        return api, str(name or "?")
+        return kubeclient.OfficialClient(api), str(name or "?")
     except ConfigException as exc:
         raise ClusterUnreachable(f"cannot load the cluster configuration: {exc}") from exc
 
@@ -420,7 +365,7 @@ def _status_message(exc: Any) -> str:
 
 
 class _Reader:
-    def __init__(self, api: Any, opts: KubeOptions, deadline: float, logs: _LogCollector) -> None:
+    def __init__(self, api: Transport, opts: KubeOptions, deadline: float, logs: _LogCollector) -> None:
         self.api = api
         self.opts = opts
         self.deadline = deadline
@@ -436,11 +381,9 @@ class _Reader:
     def _call(self, spec: KindSpec, **kwargs: Any) -> Any:
         """One GET; returns the decoded JSON. Raises _Deadline, ClusterUnreachable or CannotRead-worthy errors.
 
-        The client's timeout bounds each socket read, not the answer: a server that sends one byte every few
+        urllib3's timeout bounds each socket read, not the answer: a server that sends one byte every few
         seconds would keep it reading forever. So the request runs in a worker thread that is given only
         what is left of the deadline (and abandoned after it; it is a daemon)."""
-        from kubernetes import client
-
         attempt = 0
         while True:
             timeout = self._timeout()
@@ -451,7 +394,7 @@ class _Reader:
                     "the request",
                     _Deadline,
                 )
-            except client.ApiException as exc:
+            except ApiError as exc:
                 if exc.status == 429 and attempt < MAX_429_RETRIES:
                     wait = _retry_after(exc)
                     if time.monotonic() + wait < self.deadline - 0.05:
@@ -461,47 +404,42 @@ class _Reader:
                 raise
 
     def _get(self, spec: KindSpec, timeout: float, kwargs: dict[str, Any]) -> Any:
-        from kubernetes import client
-
-        method = getattr(getattr(client, spec.api)(self.api), spec.method)
+        query = {k: v for k, v in kwargs.items() if k in ("limit", "continue")}
+        path = spec.path(kwargs.get("namespace"), kwargs.get("name"))
         try:
-            resp = method(_preload_content=False, _request_timeout=timeout, **dict(spec.params), **kwargs)
-            data = resp.data
-            release = getattr(resp, "release_conn", None)
-            if release is not None:
-                release()
-            try:
-                return json.loads(data)
-            except (ValueError, RecursionError):
-                raise ValueError(
-                    f"the answer to the {spec.resource} request is not JSON (a proxy's page, or not an API "
-                    "server)"
-                ) from None
-        except client.ApiException as exc:
-            if exc.status == 401:
-                why = "; ".join(self.logs.messages[-2:])
-                raise ClusterUnreachable(
-                    f"the API server at {self.api.configuration.host} rejected the credentials (401 Unauthorized)"
-                    + (f": {why}" if why else "")
-                ) from exc
-            if not exc.status:  # the client's wrapper for TLS errors
-                raise ClusterUnreachable(
-                    f"cannot talk to the API server at {self.api.configuration.host}: "
-                    + " ".join(str(exc.reason).split())
-                ) from exc
-            raise
+            resp = self.api.get(path, query, timeout)
+        except kubeclient.KubeConfigError as exc:  # an exec plugin that failed to renew an expired token
+            raise ClusterUnreachable(f"cannot load the cluster configuration: {exc}") from exc
         except Exception as exc:
             if self._is_timeout(exc):
                 if self.deadline - time.monotonic() <= 0.05:
                     raise _Deadline from exc
                 raise TimeoutError(f"no answer within {timeout:g}s") from exc
+            if self._is_tls(exc):
+                raise ClusterUnreachable(
+                    f"cannot talk to the API server at {self.api.host}: {_short(getattr(exc, 'reason', None) or exc)}"
+                ) from exc
             if self._is_transport(exc):
                 reason = getattr(exc, "reason", None) or exc
-                msg = f"cannot reach the API server at {self.api.configuration.host}: {_short(reason)}"
+                msg = f"cannot reach the API server at {self.api.host}: {_short(reason)}"
                 if not self.read_any:
                     raise ClusterUnreachable(msg) from exc
                 raise ConnectionError(msg) from exc
             raise
+        if resp.status == 401:
+            why = "; ".join(self.logs.messages[-2:])
+            raise ClusterUnreachable(
+                f"the API server at {self.api.host} rejected the credentials (401 Unauthorized)"
+                + (f": {why}" if why else "")
+            )
+        if not 200 <= resp.status < 300:
+            raise ApiError(resp.status, resp.reason, resp.data, resp.headers)
+        try:
+            return json.loads(resp.data)
+        except (ValueError, RecursionError):
+            raise ValueError(
+                f"the answer to the {spec.resource} request is not JSON (a proxy's page, or not an API server)"
+            ) from None
 
     @staticmethod
     def _is_timeout(exc: BaseException) -> bool:
@@ -511,6 +449,16 @@ class _Reader:
         return isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError) or isinstance(
             reason, urllib3.exceptions.ReadTimeoutError
         )
+
+    @staticmethod
+    def _is_tls(exc: BaseException) -> bool:
+        import ssl
+
+        import urllib3
+
+        reason = getattr(exc, "reason", None)
+        tls = (urllib3.exceptions.SSLError, ssl.SSLError)
+        return isinstance(exc, tls) or isinstance(reason, tls)
 
     @staticmethod
     def _is_transport(exc: BaseException) -> bool:
@@ -524,7 +472,7 @@ class _Reader:
         while True:
             kwargs: dict[str, Any] = {"limit": PAGE_SIZE, **extra}
             if token:
-                kwargs["_continue"] = token
+                kwargs["continue"] = token
             doc = self._call(spec, **kwargs)
             if isinstance(doc, dict) and "items" not in doc:
                 # `{}` is no empty list: an API server always sends `items` (a proxy or a stub does not)
@@ -547,11 +495,9 @@ class _Reader:
 
     def tls_certificate(self, namespace: str, name: str) -> bytes | None:
         """The public `tls.crt` of one Secret (None: no such Secret); nothing else of it leaves here."""
-        from kubernetes import client
-
         try:
             doc = self._call(SECRET, name=name, namespace=namespace)
-        except client.ApiException as exc:
+        except ApiError as exc:
             if exc.status == 404:
                 return None
             raise
@@ -677,17 +623,35 @@ def list_concurrently(
     """Each kind's items (or the exception its list call raised), in the order of `specs`. The calls run
     on a small pool, so a slow kind no longer holds up the others; the run's deadline still bounds every
     call in flight (each asks `_Reader._timeout` for what is left), and calls not started by then end at
-    once with `_Deadline`, so the pool never outlives the deadline by more than one call's cleanup."""
-    from concurrent.futures import ThreadPoolExecutor
+    once with `_Deadline`. The pool's threads are daemons, not a ThreadPoolExecutor's workers, which the
+    interpreter joins at exit: SIGTERM ends the run at once instead of after the call in flight."""
+    import queue
 
-    def one(spec: KindSpec) -> list[dict[str, Any]] | BaseException:
-        try:
-            return reader.list_kind(spec)
-        except Exception as exc:  # handed back to the caller, which sorts them out in order
-            return exc
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(specs)):
+        todo.put(i)
+    results: list[list[dict[str, Any]] | BaseException] = [_Deadline() for _ in specs]
 
-    with ThreadPoolExecutor(max_workers=LIST_CONCURRENCY, thread_name_prefix="vizdoctor-list") as pool:
-        return list(pool.map(one, specs))
+    def work() -> None:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[i] = reader.list_kind(specs[i])
+            except Exception as exc:  # handed back to the caller, which sorts them out in order
+                results[i] = exc
+
+    threads = [
+        threading.Thread(target=work, name="vizdoctor-list", daemon=True)
+        for _ in range(min(LIST_CONCURRENCY, len(specs)))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()  # interruptible: a signal's exception unwinds the main thread, the daemons are left
+    return results
 
 
 def read_cluster(opts: KubeOptions) -> Inventory:
@@ -707,11 +671,9 @@ def read_cluster(opts: KubeOptions) -> Inventory:
         root.removeHandler(logs)
 
 
-def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _LogCollector) -> Inventory:
-    from kubernetes import client
-
+def _read(api: Transport, context: str, opts: KubeOptions, deadline: float, logs: _LogCollector) -> Inventory:
     reader = _Reader(api, opts, deadline, logs)
-    live = LiveState(context, str(api.configuration.host))
+    live = LiveState(context, api.host)
     for spec, outcome in zip(KINDS, list_concurrently(reader, KINDS), strict=True):
         try:
             if isinstance(outcome, BaseException):
@@ -728,7 +690,7 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
                 )
             )
             continue
-        except client.ApiException as exc:
+        except ApiError as exc:
             live.cannot_read.append(
                 CannotRead(spec.kind, spec.group, spec.resource, exc.status, _status_message(exc))
             )
@@ -776,7 +738,6 @@ def _read(api: Any, context: str, opts: KubeOptions, deadline: float, logs: _Log
 
 def _read_exposure(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
     """Routes to the dashboard and the ingress controllers' settings (issue: dashboard exposure)."""
-    from kubernetes import client
 
     def note(spec: KindSpec, status: int | None, message: str) -> None:
         live.cannot_read.append(CannotRead(spec.kind, spec.group, spec.resource, status, message))
@@ -792,7 +753,7 @@ def _read_exposure(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
             note(spec, None, f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)")
             late = True
             continue
-        except client.ApiException as exc:
+        except ApiError as exc:
             if spec.optional and exc.status == 404:
                 continue  # that CRD is not installed: no such routes
             note(spec, exc.status, _status_message(exc))
@@ -817,7 +778,7 @@ def _read_exposure(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
         except _Deadline:
             note(CONFIGMAP, None, f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)")
             return
-        except client.ApiException as exc:
+        except ApiError as exc:
             note(CONFIGMAP, exc.status, f"in namespace {ns}: {_status_message(exc)}")
         except (TimeoutError, ConnectionError, ValueError) as exc:
             note(CONFIGMAP, None, f"in namespace {ns}: {exc}")
@@ -825,8 +786,6 @@ def _read_exposure(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
 
 def _read_optional(reader: _Reader, live: LiveState, opts: KubeOptions, kinds: tuple[KindSpec, ...]) -> None:
     """Kinds some checks need beyond the paths' own; a missing CRD means none of that kind."""
-    from kubernetes import client
-
     for spec in kinds:
         try:
             items = reader.list_kind(spec)
@@ -841,7 +800,7 @@ def _read_optional(reader: _Reader, live: LiveState, opts: KubeOptions, kinds: t
                 )
             )
             return
-        except client.ApiException as exc:
+        except ApiError as exc:
             if spec.optional and exc.status == 404:
                 continue
             live.cannot_read.append(
@@ -855,8 +814,6 @@ def _read_optional(reader: _Reader, live: LiveState, opts: KubeOptions, kinds: t
 
 
 def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> None:
-    from kubernetes import client
-
     wanted: list[tuple[str, tuple[str, ...], bytes | None]] = []  # namespace, names to try, caBundle
     if live.viz_namespace:
         ca = _ca_bundle_of(live.objects, "APIService", linkerd.TAP_APISERVICE, None)
@@ -888,7 +845,7 @@ def _read_certificates(reader: _Reader, live: LiveState, opts: KubeOptions) -> N
             live.certificates[key] = CertSummary(
                 key, unreadable=f"{DEADLINE_EXCEEDED} (--timeout {opts.timeout:g}s)", state=CertState.NOT_READ
             )
-        except client.ApiException as exc:
+        except ApiError as exc:
             live.certificates[key] = CertSummary(
                 key,
                 unreadable=f"{exc.status}: {_status_message(exc)}",

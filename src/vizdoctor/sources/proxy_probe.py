@@ -17,7 +17,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from vizdoctor.sources.kube import KubeOptions, _connect, _with_deadline
 
@@ -92,28 +92,8 @@ def classify(status: int, body: bytes) -> tuple[Outcome, str]:
     return "open", f"HTTP {status} from the backend"
 
 
-def _get(api: Any, path: str, timeout: float) -> tuple[int, bytes]:
-    """One GET with the client's own authentication; the path is sent as built (no re-encoding of `:`)."""
-    if hasattr(api, "param_serialize"):  # kubernetes >= 31: call_api returns the raw response, any status
-        method, url, headers, body, post = api.param_serialize("GET", path, auth_settings=["BearerToken"])
-        resp: Any = api.call_api(method, url, headers, body, post, _request_timeout=timeout)
-        data = resp.read() if hasattr(resp, "read") else resp.data
-        return int(resp.status), bytes(data or b"")
-    resp = api.call_api(  # older clients raise ApiException for non-2xx answers
-        path,
-        "GET",
-        auth_settings=["BearerToken"],
-        _preload_content=False,
-        _request_timeout=timeout,
-        _return_http_data_only=True,
-    )
-    return int(resp.status), bytes(resp.data or b"")
-
-
 def probe(opts: KubeOptions, targets: list[ProbeTarget]) -> list[ProbeResult]:
     """One GET per target through the kube-apiserver's proxy; never raises for a single target."""
-    from kubernetes import client
-
     if not targets:
         return []
     api, _ = _with_deadline(lambda: _connect(opts), opts.timeout, "loading the credentials")
@@ -129,13 +109,9 @@ def probe(opts: KubeOptions, targets: list[ProbeTarget]) -> list[ProbeResult]:
                 )
                 continue
             try:
-                status, body = _get(api, path, min(PER_PROBE_TIMEOUT, remaining))
-            except client.ApiException as exc:
-                raw = exc.body or b""
-                status, body = int(exc.status or 0), (raw.encode() if isinstance(raw, str) else bytes(raw))
-                if not status:
-                    out.append(ProbeResult(t, "no-answer", None, " ".join(str(exc.reason).split())[:300]))
-                    continue
+                # the path is sent as built (no re-encoding of `:`); any status comes back as an answer
+                resp = api.get(path, None, min(PER_PROBE_TIMEOUT, remaining))
+                status, body = resp.status, resp.data
             except Exception as exc:  # a timeout or transport error of this one GET
                 if "redirect" in str(exc).lower():  # the backend answered with a redirect: it was reached
                     out.append(ProbeResult(t, "open", None, "a redirect from the backend"))
