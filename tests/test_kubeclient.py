@@ -494,6 +494,33 @@ def test_an_auth_provider_user_goes_through_the_official_client(tmp_path: Path) 
     assert {r.authorization for r in server.requests} == {f"Bearer {id_token}"}
 
 
+def test_an_auth_provider_user_without_the_official_client_is_told_which_extra_to_install(
+    tmp_path: Path,
+) -> None:
+    """The official client is its own extra (126 MB, for legacy auth-provider users only): without it, one
+    line naming the install command, exit 2, never a traceback; and no request is sent."""
+    user = {"auth-provider": {"name": "oidc", "config": {"client-id": "vizdoctor", "id-token": "x"}}}
+    with FakeKube(load()) as server:
+        config = _write(
+            tmp_path / "config",
+            _config(
+                {"c": {"server": server.url}}, {"u": user}, {"ctx": {"cluster": "c", "user": "u"}}, "ctx"
+            ),
+        )
+        code = (
+            "import sys; sys.modules['kubernetes'] = None\n"
+            "from vizdoctor.cli import main\n"
+            f"sys.exit(main(['check', '--kubeconfig', {str(config)!r}, '--no-aws', '--timeout', '10']))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120
+        )
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'vizdoctor[auth-provider]'" in done.stderr and "oidc" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert server.requests == []
+
+
 RENEWING_PLUGIN = """#!{python}
 import datetime, json, sys
 runs = open({runs!r}, "a+")

@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vizdoctor.errors import ClusterUnreachable as ClusterUnreachable  # re-exported
-from vizdoctor.extras import LIVE_EXTRA, installed
+from vizdoctor.extras import AUTH_PROVIDER_EXTRA, installed
 from vizdoctor.knowledge import linkerd
 from vizdoctor.location import Location
 from vizdoctor.model import CannotRead, CertState, CertSummary, Inventory, LiveState
@@ -304,7 +304,7 @@ def _connect_official(opts: KubeOptions, path: str, provider: str) -> tuple[Tran
     if not installed("kubernetes"):
         raise ClusterUnreachable(
             f"the kubeconfig user authenticates with auth-provider {provider!r}, which vizdoctor reads through "
-            f"the official Kubernetes client (the kubernetes package), not installed: {LIVE_EXTRA}"
+            f"the official Kubernetes client (the kubernetes package), not installed: {AUTH_PROVIDER_EXTRA}"
         )
     from kubernetes import client
     from kubernetes import config as k8s_config
