@@ -19,7 +19,7 @@ __all__ = ["Location"]
 CallKind = Literal["APIService", "MutatingWebhook", "ValidatingWebhook", "CRDConversion"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectRef:
     kind: str
     namespace: str | None
@@ -29,7 +29,7 @@ class ObjectRef:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServicePort:
     port: int
     target_port: int | str | None  # None: Kubernetes defaults targetPort to port
@@ -37,7 +37,7 @@ class ServicePort:
     protocol: str = "TCP"
 
 
-@dataclass
+@dataclass(slots=True)
 class Service:
     namespace: str
     name: str
@@ -47,7 +47,7 @@ class Service:
     namespace_defaulted: bool = False  # the object named no namespace: it got scan's -n
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContainerPort:
     container: str
     port: int
@@ -55,7 +55,7 @@ class ContainerPort:
     protocol: str = "TCP"
 
 
-@dataclass
+@dataclass(slots=True)
 class Workload:
     """Anything with a pod template (or a bare Pod)."""
 
@@ -75,7 +75,7 @@ class Workload:
         return ObjectRef(self.kind, self.namespace, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServiceRef:
     namespace: str
     name: str
@@ -83,7 +83,7 @@ class ServiceRef:
     path: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class CallTarget:
     """One call the kube-apiserver makes out to a workload: an APIService, one webhook, a conversion."""
 
@@ -100,7 +100,7 @@ class CallTarget:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """An input vizdoctor could not read (reported as `input-unreadable`)."""
 

@@ -24,7 +24,7 @@ from vizdoctor.network.model import (
 Status = Literal["open", "blocked", "unknown"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Verdict:
     status: Status
     reason: str
