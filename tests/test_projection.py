@@ -142,11 +142,32 @@ _READERS = [
 ]
 
 # Every field of a Kubernetes Container (k8s.io/api/core/v1 types.go, `type Container struct`, v1.31)
-_CONTAINER_FIELDS = (
-    "name image command args workingDir ports envFrom env resources resizePolicy restartPolicy "
-    "volumeMounts volumeDevices livenessProbe readinessProbe startupProbe lifecycle terminationMessagePath "
-    "terminationMessagePolicy imagePullPolicy securityContext stdin stdinOnce tty"
-).split()
+_CONTAINER_FIELDS = [
+    "name",
+    "image",
+    "command",
+    "args",
+    "workingDir",
+    "ports",
+    "envFrom",
+    "env",
+    "resources",
+    "resizePolicy",
+    "restartPolicy",
+    "volumeMounts",
+    "volumeDevices",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "lifecycle",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "imagePullPolicy",
+    "securityContext",
+    "stdin",
+    "stdinOnce",
+    "tty",
+]
 
 
 def _constants() -> set[str]:

@@ -25,7 +25,7 @@ from vizdoctor.report import scan
 from vizdoctor.sources import projection
 
 sys.path.insert(0, str(ROOT / "bench"))
-import bench_scan  # noqa: E402
+import bench_scan
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 

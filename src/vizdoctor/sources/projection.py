@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Final, Literal, Union
+from typing import Any, Final, Literal, TypeAlias
 
 ENABLED: bool = os.environ.get("VIZDOCTOR_NO_PROJECTION", "") != "1"
 
 ALL: Final = "all"
 DROP: Final = "drop"
-Shape = Union[Mapping[Any, "Shape"], Literal["all", "drop"]]
+Shape: TypeAlias = Mapping[Any, "Shape"] | Literal["all", "drop"]
 
 LAST_APPLIED: Final = "kubectl.kubernetes.io/last-applied-configuration"
 
