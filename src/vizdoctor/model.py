@@ -230,7 +230,8 @@ class Inventory:
     live: LiveState | None = None
     default_namespace: str = "default"  # given to objects that name none (scan's -n)
     # Every object read (Secrets excepted: never kept), by kind, for checks that need more than the
-    # normalised types above (Ingresses, routes, ConfigMaps, ...).
+    # normalised types above (Ingresses, routes, ConfigMaps, ...). `scan` keeps only the fields the checks
+    # read, packed (sources/projection.py); `check` keeps the API's items as listed.
     objects: dict[str, list[RawObject]] = field(default_factory=dict)
     files_read: int = 0
     objects_read: int = 0
