@@ -1,8 +1,9 @@
 """Differential test: `scan` with the projection (sources/projection.py: only the fields the checks read,
 packed) against `scan` keeping every object whole, on every manifest input the project has: the fixtures,
-the table of exposure cases, the example, the benchmark's generated estate (with the example's Terraform,
-so that paths meet real clusters), and the rendered charts and chart sources under ../shared. The JSON and
-text reports must be identical: this is the proof that no field a check reads was dropped.
+the manifests the tests write inline (collected into tests/fixtures/projection_parity/), the table of
+exposure cases, the example, the benchmark's generated estate (with the example's Terraform, so that paths
+meet real clusters), and the rendered charts and chart sources under ../shared. The JSON and text reports
+must be identical: this is the proof that no field a check reads was dropped.
 
 That the comparison can fail is shown in test_projection.py: a projection that drops one field a check
 reads makes `outcome` differ on a three-object input.
@@ -28,6 +29,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_scan
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# The manifests the tests write inline (the suite run once with a recorder on manifests.read_yaml /
+# read_json; texts over 20 KB, chart renders of ../shared, and copies of the fixtures left out)
+COLLECTED = ROOT / "tests" / "fixtures" / "projection_parity"
 
 
 def outcome(paths: list[str]) -> tuple[str, str]:
@@ -55,7 +59,10 @@ def _fixture_files() -> list[Path]:
     out = [
         p
         for p in (ROOT / "tests" / "fixtures").rglob("*")
-        if p.suffix in _MANIFEST_SUFFIXES and p.is_file() and "schemas" not in p.parts
+        if p.suffix in _MANIFEST_SUFFIXES
+        and p.is_file()
+        and "schemas" not in p.parts
+        and COLLECTED.name not in p.parts
     ]
     return sorted(out)
 
@@ -74,6 +81,23 @@ def test_each_fixture_alone_and_with_the_example(path: Path, monkeypatch: pytest
     assert_same([str(path)], monkeypatch)
     # with the example's Terraform, so the paths get network verdicts, not only "no cluster network"
     assert_same([str(path), str(EXAMPLE)], monkeypatch)
+
+
+def _collected() -> list[Path]:
+    return sorted(COLLECTED.iterdir())
+
+
+def test_the_collected_inputs_are_there() -> None:
+    assert len(_collected()) >= 150
+
+
+@pytest.mark.parametrize("path", _collected(), ids=lambda p: p.name)
+def test_each_manifest_the_tests_write(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert_same([str(path)], monkeypatch)
+
+
+def test_the_manifests_the_tests_write_together_with_the_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert_same([str(COLLECTED), str(EXAMPLE)], monkeypatch)
 
 
 def test_each_exposure_case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
