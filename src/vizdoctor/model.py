@@ -176,7 +176,8 @@ class RawObject:
     def __init__(self, doc: dict[str, Any], location: Location | None) -> None:
         self._doc: dict[str, Any] | bytes = doc
         self.location = location
-        meta = doc.get("metadata") or {}
+        meta = doc.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}  # manifests.shape_problem keeps the others out
         self.name: str = str(meta.get("name", ""))
         ns = meta.get("namespace")
         self.namespace: str | None = str(ns) if ns else None
