@@ -46,19 +46,37 @@ def progress(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
+# Runs the measured command and writes its exit status, CPU seconds and peak RSS (KiB) to argv[1]. Linux
+# starts a child's ru_maxrss at its parent's RSS at fork time (the high-water mark survives exec), so timing
+# the command straight from this process, which holds the generated inputs (~170 MB after writing 50,000
+# objects), would floor every peak at that figure; this launcher is a bare interpreter (~10 MB).
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, ru = os.wait4(p.pid, 0)\n"
+    "with open(sys.argv[1], 'w') as f:\n"
+    "    f.write(f'{os.waitstatus_to_exitcode(status)} {ru.ru_utime + ru.ru_stime} {ru.ru_maxrss}')\n"
+)
+
+
 def cpu_of(
     cmd: list[str], ok: tuple[int, ...] = (0, 1), env: dict[str, str] | None = None
 ) -> tuple[float, int]:
     """CPU seconds (user + system, over all threads) and peak RSS in KiB of this one child process,
-    from wait4 (not RUSAGE_CHILDREN, whose peak is the largest of every child so far)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in ok:
+    from wait4 (not RUSAGE_CHILDREN, whose peak is the largest of every child so far), in a launcher
+    process of its own (see _LAUNCHER)."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r", suffix=".rusage") as figures,
+    ):
+        launcher = [sys.executable, "-S", "-c", _LAUNCHER, figures.name, *cmd]
+        done = subprocess.run(launcher, stdout=out, stderr=err, env=env, check=False)
+        code, cpu, maxrss = figures.read().split() if done.returncode == 0 else ("-1", "0", "0")
+        if int(code) not in ok:
             err.seek(0)
-            raise RuntimeError(f"{' '.join(cmd[:3])} exited {proc.returncode}: {err.read()[-800:]!r}")
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+            raise RuntimeError(f"{' '.join(cmd[:3])} exited {code}: {err.read()[-800:]!r}")
+    return float(cpu), int(maxrss)
 
 
 def child_json(args: list[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from vizdoctor.model import ObjectRef
 __all__ = ["SEVERITIES", "Finding", "Fix", "Severity", "new"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Fix:
     terraform: str | None = None
     aws_cli: str | None = None
@@ -21,7 +21,7 @@ class Fix:
     manifest: str | None = None  # a corrected Kubernetes manifest (or Helm values) for the object
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     check: str
     severity: Severity

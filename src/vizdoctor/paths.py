@@ -9,7 +9,7 @@ from vizdoctor.model import CallTarget, Inventory, ObjectRef, Service, ServicePo
 from vizdoctor.network.decide import Decider, Status, Verdict
 
 
-@dataclass
+@dataclass(slots=True)
 class ControlPlanePath:
     target: CallTarget
     service: Service | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from vizdoctor.location import Location
@@ -46,8 +47,9 @@ class Obj:
     raw: RawObject
     namespace: str
 
-    @property
+    @cached_property
     def doc(self) -> dict[str, Any]:
+        # unpacked once per Obj (scan keeps RawObjects packed): kind, group, spec and labels read it
         return self.raw.doc
 
     @property

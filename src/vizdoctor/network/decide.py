@@ -24,7 +24,7 @@ from vizdoctor.network.model import (
 Status = Literal["open", "blocked", "unknown"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Verdict:
     status: Status
     reason: str
@@ -177,6 +177,7 @@ class Decider:
         self.model = model
         self._views: dict[int, _View] = {}
         self._verdicts: dict[tuple[int, int, int], Verdict] = {}
+        self._no_network: Verdict | None = None
 
     def _placement(self, port: int, placement: Placement, scenario: Scenario) -> Verdict:
         key = (port, id(placement), id(scenario))
@@ -253,11 +254,15 @@ class Decider:
     ) -> Verdict:
         """`nodes`: the names of the nodes the pods run on, when known (live clusters)."""
         if not self.model.clusters:
-            return Verdict(
-                "unknown",
-                "no cluster network in the inputs (no EKS cluster found in Terraform, plan/state JSON or the "
-                "AWS API)",
-            )
+            # One Verdict for every path (20,000 at 50,000 manifest objects): nothing changes a verdict once
+            # decide() has returned it (only cluster() amends its own scenarios' verdicts, before that).
+            if self._no_network is None:
+                self._no_network = Verdict(
+                    "unknown",
+                    "no cluster network in the inputs (no EKS cluster found in Terraform, plan/state JSON or "
+                    "the AWS API)",
+                )
+            return self._no_network
         clusters = self.model.clusters
         verdicts = [self.cluster(port, namespace, labels, c, nodes) for c in clusters]
         per_cluster = [(c.name, v.status, v.reason) for c, v in zip(clusters, verdicts, strict=True)]

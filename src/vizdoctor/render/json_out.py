@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from vizdoctor.findings import Finding, Fix
 from vizdoctor.location import Location
@@ -104,7 +105,9 @@ def _live(live: LiveState | None) -> dict[str, Any] | None:
     }
 
 
-def to_dict(report: Report) -> dict[str, Any]:
+def _fields(report: Report) -> dict[str, Any]:
+    """The report's top-level fields in schema order; the three that grow with the input (paths,
+    findings, suppressed) as generators, so that `write` never holds them as dicts all at once."""
     inv = report.inventory
     statuses = {"open": 0, "blocked": 0, "unknown": 0}
     for p in report.paths:
@@ -128,24 +131,54 @@ def to_dict(report: Report) -> dict[str, Any]:
             ],
         },
         "live": _live(inv.live),
-        "paths": [path_dict(p) for p in report.paths],
-        "findings": [finding_dict(f) for f in report.findings],
+        "paths": (path_dict(p) for p in report.paths),
+        "findings": (finding_dict(f) for f in report.findings),
         "fixes": [
             {"cluster": cf.cluster, "ports": [list(r) for r in cf.ports], **(_fix(cf.fix) or {})}
             for cf in report.fixes
         ],
         "passed": [{"category": p.category, "title": p.title} for p in report.passed],
-        "suppressed": [
+        "suppressed": (
             {
                 **finding_dict(s.finding),
                 "suppression": {"kind": s.kind, "reason": s.reason, "where": s.where},
             }
             for s in report.suppressed
-        ],
+        ),
         "summary": report.summary,
         "path_summary": statuses,
     }
 
 
+def to_dict(report: Report) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, Iterator) else v for k, v in _fields(report).items()}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
 def render(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return _dumps(to_dict(report)) + "\n"
+
+
+def write(report: Report, out: TextIO) -> None:
+    """Write exactly `render(report)` to `out`, one path or finding at a time. At 50,000 objects the
+    report is ~48 MB of JSON; `json.dumps` of the whole dict held the dicts, the encoder's chunks and the
+    string at once (peak +290 MB over the analysis), this holds one element. Byte-identical because JSON
+    strings never contain a raw newline: an element encoded alone is re-indented by prefixing its lines."""
+    out.write("{")
+    first = True
+    for key, value in _fields(report).items():
+        out.write("\n  " if first else ",\n  ")
+        first = False
+        out.write(_dumps(key) + ": ")
+        if not isinstance(value, Iterator):
+            out.write(_dumps(value).replace("\n", "\n  "))
+            continue
+        sep = "[\n    "
+        for item in value:
+            out.write(sep + _dumps(item).replace("\n", "\n    "))
+            sep = ",\n    "
+        out.write("[]" if sep == "[\n    " else "\n  ]")
+    out.write("\n}\n" if not first else "}\n")

@@ -29,7 +29,7 @@ from vizdoctor.model import (
     ServiceRef,
     Workload,
 )
-from vizdoctor.sources import suppressions
+from vizdoctor.sources import projection, suppressions
 from vizdoctor.sources.parse_errors import yaml_error
 
 _WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
@@ -363,7 +363,15 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
     accepted = suppressions.from_annotations(doc, loc, inv.problems)
     if accepted is not None:
         inv.suppressions.append(accepted)
-    if kind != "Secret":  # Secret data is never kept, so it can never be printed
+    if kind == "Secret":
+        pass  # Secret data is never kept, so it can never be printed
+    elif inv.live is None and projection.ENABLED:
+        # scan: only the fields the checks read (sources/projection.py); `doc` stays whole for _add_object
+        kept = projection.project(kind, doc)
+        if kept is not None:
+            inv.objects.setdefault(kind, []).append(RawObject.packed(kept, loc))
+    else:
+        # check: the items are LiveState.objects' own, read whole by the live checks; trimmed in place
         _slim(kind, doc)
         inv.objects.setdefault(kind, []).append(RawObject(doc, loc))
     namespace = str(meta.get("namespace") or default_namespace)
@@ -377,7 +385,7 @@ def add_document(doc: Any, loc: Location, inv: Inventory, default_namespace: str
         )
 
 
-_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_LAST_APPLIED = projection.LAST_APPLIED
 
 
 def _slim(kind: str, doc: dict[str, Any]) -> None:
