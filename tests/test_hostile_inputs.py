@@ -183,6 +183,30 @@ def test_odd_object_costs_only_itself(tmp_path: Path, case: str) -> None:
     assert len(inv.services) == 2  # both good Services were read, the one next to the odd object too
 
 
+@pytest.mark.parametrize(
+    ("value", "tag", "error"),
+    [
+        ("!!int x9", "!!int", "ValueError"),
+        ("!!float x9", "!!float", "ValueError"),
+        ("!!bool x9", "!!bool", "KeyError"),
+        ("!!timestamp 2020-13-45", "!!timestamp", "ValueError"),
+    ],
+)
+def test_a_value_that_is_not_of_its_tag_is_located_without_its_text(value: str, tag: str, error: str) -> None:
+    """Only the value constructors are wrapped (not strings, mappings and lists, for speed): each one's
+    error still names line, column and tag, never the text."""
+    import yaml
+
+    from vizdoctor.sources import manifests
+
+    text = f"kind: ConfigMap\nmetadata: {{name: x}}\ndata:\n  a: {value}\n"
+    with pytest.raises(yaml.constructor.ConstructorError) as info:
+        list(yaml.load_all(text, Loader=manifests._Loader))
+    message = str(info.value)
+    assert f"not a valid {tag} ({error})" in message and "line 4, column 6" in message
+    assert "x9" not in message and "2020-13-45" not in message
+
+
 DEEP = 1000
 
 
