@@ -25,7 +25,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Branch coverage of the package; the floor only goes up (raise it when coverage rises).
-COVERAGE_FLOOR := 77
+COVERAGE_FLOOR := 78
 unit: $(STAMP)
 	$(BIN)/pytest --cov=vizdoctor --cov-branch --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
