@@ -393,6 +393,65 @@ def test_a_failing_plugin_is_one_line_with_its_stderr(tmp_path: Path) -> None:
         Client(kubeclient.load_kubeconfig([str(always)]))
 
 
+def test_a_plugin_error_of_several_lines_is_folded_into_one_and_capped(tmp_path: Path) -> None:
+    """gke-gcloud-auth-plugin's error (several lines, the last one `)`) as one line that keeps the advice."""
+    folder = tmp_path / "kube"
+    script = folder / "bin" / "get-token"
+    script.parent.mkdir(parents=True)
+    lines = [
+        "F1128 cred.go:145] print credential failed with error: Failed to retrieve access token:: (err: ERROR: "
+        "(gcloud.config.config-helper) You do not currently have an active account selected.",
+        "Please run:",
+        "",
+        "  $ gcloud auth login",
+        "",
+        ")",
+    ]
+    script.write_text(
+        f"#!{sys.executable}\nimport sys\nsys.stderr.write({chr(10).join(lines)!r})\nsys.exit(1)\n"
+    )
+    script.chmod(0o755)
+    config = _exec_kubeconfig(folder, "http://127.0.0.1:1")
+    with pytest.raises(KubeConfigError) as info:
+        Client(kubeclient.load_kubeconfig([str(config)]))
+    message = str(info.value)
+    assert "\n" not in message
+    assert (
+        "You do not currently have an active account selected. Please run: $ gcloud auth login )" in message
+    )
+    script.write_text(f"#!{sys.executable}\nimport sys\nsys.stderr.write('x' * 5000)\nsys.exit(1)\n")
+    with pytest.raises(KubeConfigError) as info:
+        Client(kubeclient.load_kubeconfig([str(config)]))
+    said = str(info.value).split("exited with status 1: ")[1]
+    assert len(said) == kubeclient.PLUGIN_ERROR_CHARS and said.endswith("…")
+
+
+def test_a_missing_plugin_names_the_kubeconfig_install_hint(tmp_path: Path) -> None:
+    """As kubectl does: the plugin is not installed (gke-gcloud-auth-plugin, kubelogin...), and the
+    kubeconfig says how to install it."""
+    folder = tmp_path / "kube"
+    folder.mkdir()
+    hint = (
+        "Install gke-gcloud-auth-plugin for use with kubectl by following\n  https://example.invalid/install"
+    )
+    config = _exec_kubeconfig(
+        folder, "http://127.0.0.1:1", command="vizdoctor-no-such-plugin", installHint=hint
+    )
+    with pytest.raises(KubeConfigError) as info:
+        Client(kubeclient.load_kubeconfig([str(config)]))
+    message = str(info.value)
+    assert "vizdoctor-no-such-plugin cannot be started" in message
+    assert (
+        "(Install gke-gcloud-auth-plugin for use with kubectl by following https://example.invalid/install)"
+        in message
+    )
+    assert "\n" not in message
+    plain = _exec_kubeconfig(folder, "http://127.0.0.1:1", command="vizdoctor-no-such-plugin")
+    with pytest.raises(KubeConfigError) as info:
+        Client(kubeclient.load_kubeconfig([str(plain)]))
+    assert "(" not in str(info.value).split("cannot be started")[1]
+
+
 # --- in-cluster -----------------------------------------------------------------------------------------
 
 

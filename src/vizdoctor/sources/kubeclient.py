@@ -99,6 +99,7 @@ class ExecConfig:
     provide_cluster_info: bool = False
     interactive_mode: str = "IfAvailable"
     cwd: str | None = None  # the kubeconfig's folder, where the official client ran plugins
+    install_hint: str | None = None  # `installHint`: shown when the command is not found, as kubectl does
 
 
 @dataclass
@@ -243,6 +244,7 @@ def _exec(raw: Any, folder: Path, user: str) -> ExecConfig:
         bool(raw.get("provideClusterInfo")),
         str(raw.get("interactiveMode") or "IfAvailable"),
         str(folder),
+        _str(raw.get("installHint")),
     )
 
 
@@ -411,6 +413,17 @@ def _parse_time(value: Any) -> float | None:
     return when.timestamp()
 
 
+PLUGIN_ERROR_CHARS = 400
+
+
+def _one_line(stderr: str) -> str:
+    """A plugin's error on one line: real plugins write several (gke-gcloud-auth-plugin ends with the line
+    `)` after gcloud's advice), so the whole text is folded rather than its last line kept; long ones are
+    cut, with an ellipsis."""
+    text = " ".join(stderr.split())
+    return text if len(text) <= PLUGIN_ERROR_CHARS else text[: PLUGIN_ERROR_CHARS - 1] + "…"
+
+
 def run_exec_plugin(cfg: ExecConfig, cluster_info: dict[str, Any], popen: Popen) -> Credential:
     """Run the plugin once and read its ExecCredential. Raises KubeConfigError with its stderr."""
     interactive = cfg.interactive_mode != "Never" and sys.stdin is not None and sys.stdin.isatty()
@@ -434,12 +447,17 @@ def run_exec_plugin(cfg: ExecConfig, cluster_info: dict[str, Any], popen: Popen)
             text=True,
         )
     except OSError as exc:
-        raise KubeConfigError(f"exec plugin {cfg.command} cannot be started: {exc.strerror or exc}") from exc
+        hint = ""
+        if isinstance(exc, FileNotFoundError) and cfg.install_hint:
+            hint = " (" + " ".join(cfg.install_hint.split()) + ")"  # the kubeconfig's own hint, on one line
+        raise KubeConfigError(
+            f"exec plugin {cfg.command} cannot be started: {exc.strerror or exc}{hint}"
+        ) from exc
     out, err = proc.communicate()
     if proc.returncode != 0:
-        last = " ".join((err or "").strip().splitlines()[-1:])[:300]
+        said = _one_line(err or "")
         raise KubeConfigError(
-            f"exec plugin {cfg.command} exited with status {proc.returncode}" + (f": {last}" if last else "")
+            f"exec plugin {cfg.command} exited with status {proc.returncode}" + (f": {said}" if said else "")
         )
     try:
         doc = json.loads(out)
