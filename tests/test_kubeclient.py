@@ -275,6 +275,16 @@ def test_basic_auth_header_reaches_the_server(tmp_path: Path) -> None:
     assert resp.status == 401  # the fake server takes only its bearer token; the header was sent as built
 
 
+@pytest.mark.parametrize("suffix", ["", "/", "//"])
+def test_a_server_url_with_a_trailing_slash_sends_the_paths_as_they_are(suffix: str) -> None:
+    """kubeconfigs written by some tools end the server URL with `/`: the request path stays `/api/...`."""
+    with FakeKube(load()) as server:
+        client = Client(Settings(server=server.url + suffix, context="x", token=TOKEN))
+        resp = client.get("/api/v1/nodes", None, 5.0)
+    assert server.requests[-1].path.split("?")[0] == "/api/v1/nodes"
+    assert resp.status == 200
+
+
 def test_token_wins_over_the_token_file_and_an_exec_plugin_is_not_run(tmp_path: Path) -> None:
     ran = tmp_path / "ran"
     s = Settings(

@@ -536,7 +536,7 @@ class Client:
         exec_min_refresh: float | None = None,
     ) -> None:
         self.settings = settings
-        self.host = settings.server
+        self.host = settings.server.rstrip("/")  # `https://h:6443/` + `/api/...` would send `//api/...`
         self.retries = retries if retries is not None else default_retries()
         self.popen = popen
         self.exec_min_refresh = EXEC_MIN_REFRESH if exec_min_refresh is None else exec_min_refresh
