@@ -4,8 +4,6 @@ proxy on 127.0.0.1 in front of the test API server) produces the real warnings."
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import socket
 import ssl
@@ -17,41 +15,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlparse
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from conftest import ROOT
 from kube_server import KEY_MARKER, kubeconfig
 from test_check import SEED_MESSAGE, clean_env, cluster, served, tap_unavailable
-
-
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "tls.crt", tmp_path / "tls.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
+from tls_files import self_signed
 
 
 def _pipe(a: socket.socket, b: socket.socket) -> None:
@@ -70,7 +37,7 @@ def _pipe(a: socket.socket, b: socket.socket) -> None:
 def tls_proxy(backend: str, tmp_path: Path) -> Iterator[str]:
     """https://127.0.0.1:PORT in front of the plain-HTTP test API server."""
     target = urlparse(backend)
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path, common_name="127.0.0.1")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import ipaddress
 import json
 import os
 import stat
@@ -21,6 +20,7 @@ import yaml
 
 from conftest import ROOT
 from kube_server import TOKEN, FakeKube, kubeconfig, load
+from tls_files import self_signed
 from vizdoctor.sources import kubeclient
 from vizdoctor.sources.kubeclient import Client, KubeConfigError, Settings
 
@@ -60,42 +60,6 @@ def _config(
     if current:
         doc["current-context"] = current
     return doc
-
-
-def _server_tls(
-    folder: Path, dns: tuple[str, ...] = ("localhost",), ips: tuple[str, ...] = ("127.0.0.1",)
-) -> tuple[Path, Path]:
-    """A self-signed server certificate for these names (it is its own CA)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vizdoctor-test-apiserver")])
-    now = dt.datetime.now(dt.UTC)
-    san: list[x509.GeneralName] = [x509.DNSName(d) for d in dns]
-    san += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(san), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    crt, pem_key = folder / "server.crt", folder / "server.key"
-    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pem_key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return crt, pem_key
 
 
 # --- merging --------------------------------------------------------------------------------------------
@@ -220,7 +184,7 @@ def test_relative_paths_resolve_against_the_folder_of_the_file_that_defines_them
 def test_tls_with_a_relative_ca_file_and_tls_server_name_and_a_token_file(tmp_path: Path) -> None:
     import urllib3
 
-    crt, key = _server_tls(tmp_path, dns=("apiserver.test",), ips=())  # not the address dialled
+    crt, key = self_signed(tmp_path, dns=("apiserver.test",), ips=())  # not the address dialled
     (tmp_path / "kube").mkdir()
     (tmp_path / "kube" / "ca.crt").write_bytes(crt.read_bytes())
     (tmp_path / "kube" / "token").write_text(TOKEN + "\n")
@@ -277,12 +241,29 @@ def test_basic_auth_header_reaches_the_server(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("suffix", ["", "/", "//"])
 def test_a_server_url_with_a_trailing_slash_sends_the_paths_as_they_are(suffix: str) -> None:
-    """kubeconfigs written by some tools end the server URL with `/`: the request path stays `/api/...`."""
-    with FakeKube(load()) as server:
-        client = Client(Settings(server=server.url + suffix, context="x", token=TOKEN))
-        resp = client.get("/api/v1/nodes", None, 5.0)
-    assert server.requests[-1].path.split("?")[0] == "/api/v1/nodes"
+    """kubeconfigs written by some tools end the server URL with `/`: the request line must still say
+    `/api/...`. Read from the socket, since Python's HTTP server folds a leading `//` itself."""
+    import socket
+    import threading
+
+    lines: list[bytes] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def answer() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                lines.append(conn.recv(4096).split(b"\r\n", 1)[0])
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+                )
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}{suffix}"
+        resp = Client(Settings(server=url, context="x", token=TOKEN)).get("/api/v1/nodes", None, 5.0)
+        thread.join(5)
     assert resp.status == 200
+    assert lines == [b"GET /api/v1/nodes HTTP/1.1"]
 
 
 def test_token_wins_over_the_token_file_and_an_exec_plugin_is_not_run(tmp_path: Path) -> None:
@@ -466,7 +447,7 @@ def test_a_missing_plugin_names_the_kubeconfig_install_hint(tmp_path: Path) -> N
 
 
 def test_in_cluster_config_from_env_and_the_service_account_files(tmp_path: Path) -> None:
-    crt, key = _server_tls(tmp_path)
+    crt, key = self_signed(tmp_path, dns=("localhost",))
     sa = tmp_path / "serviceaccount"
     sa.mkdir()
     (sa / "ca.crt").write_bytes(crt.read_bytes())

@@ -18,6 +18,7 @@ import pytest
 
 from conftest import ROOT
 from nginx import PASS_HOST, REWRITE_HOST, STRIP_ORIGIN, WEBSOCKET, Nginx
+from tls_files import self_signed
 from vizdoctor.cli import main
 from vizdoctor.prober import ProbeOptions, ProbeResult, ProbeUsageError, Step, run_probe
 from vizdoctor.prober.steps import dashboard_banner, host_rejection, normalise_resource, tap_request, tap_url
@@ -190,42 +191,11 @@ def test_idle_longer_than_timeout_is_not_cut_by_the_probe_itself(
     assert step(result, "idle").status == "ok"
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    pytest.importorskip("cryptography")
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    crt, pem = tmp_path / "tls.crt", tmp_path / "tls.key"
-    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return crt, pem
-
-
 def test_https_and_wss(tmp_path: Path, web: VizWeb, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("cryptography")
     web.mode = "events"
-    with Nginx(tmp_path / "nginx", web.port, DOCS_RECIPE, tls=_self_signed(tmp_path)) as ng:
+    tls = self_signed(tmp_path, dns=(HOST,), ips=(), common_name=HOST)
+    with Nginx(tmp_path / "nginx", web.port, DOCS_RECIPE, tls=tls) as ng:
         url = f"https://{HOST}:{ng.port}/"
         resolve = f"{HOST}:{ng.port}:127.0.0.1"
         # an untrusted certificate: the URL cannot be opened at all

@@ -99,7 +99,8 @@ class ExecConfig:
     provide_cluster_info: bool = False
     interactive_mode: str = "IfAvailable"
     cwd: str | None = None  # the kubeconfig's folder, where the official client ran plugins
-    install_hint: str | None = None  # `installHint`: shown when the command is not found, as kubectl does
+    # `installHint`: shown when the command is not found, as client-go does (plugin/pkg/client/auth/exec/exec.go)
+    install_hint: str | None = None
 
 
 @dataclass

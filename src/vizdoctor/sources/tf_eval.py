@@ -217,7 +217,7 @@ def evaluate_expression(expr: str, scope: Scope) -> Any:
         names = m.group(1).split(".")
         if names[0] not in _LITERAL_NAMES:
             try:
-                return _Parser((), scope, expr)._resolve(names)
+                return _resolve(names, scope)
             except _Unsupported as exc:
                 return Unknown(f"`{expr.strip()}` is not something vizdoctor can evaluate offline ({exc})")
     try:
@@ -457,24 +457,7 @@ class _Parser:
                 names.append(self.take()[1])
             else:
                 break
-        return self.postfix(self._resolve(names))
-
-    def _resolve(self, names: list[str]) -> Any:
-        root = names[0]
-        if root == "var" and len(names) >= 2:
-            value = self.scope.variables.get(
-                names[1], Unknown(f"var.{names[1]} is not declared in the inputs")
-            )
-            return _descend(value, names[2:], f"var.{names[1]}")
-        if root == "local" and len(names) >= 2:
-            return _descend(self.scope.local(names[1]), names[2:], f"local.{names[1]}")
-        if root in ("each", "count", "self", "path", "terraform"):
-            return Unknown(f"`{'.'.join(names)}` depends on where the expression is expanded")
-        if root == "module" and len(names) >= 3 and names[1] in self.scope.modules:
-            return _descend(self.scope.modules[names[1]](names[2]), names[3:], ".".join(names[:3]))
-        if len(names) >= 2:
-            return Ref(self.scope.prefix + ".".join(names))
-        raise _Unsupported(f"unknown name {root!r}")
+        return self.postfix(_resolve(names, self.scope))
 
     def postfix(self, value: Any) -> Any:
         while True:
@@ -499,6 +482,23 @@ class _Parser:
                 value = _descend(value, [attr], str(value))
             else:
                 return value
+
+
+def _resolve(names: list[str], scope: Scope) -> Any:
+    """The value of a reference `a.b.c`: a variable, a local, a local module's output, else a `Ref`."""
+    root = names[0]
+    if root == "var" and len(names) >= 2:
+        value = scope.variables.get(names[1], Unknown(f"var.{names[1]} is not declared in the inputs"))
+        return _descend(value, names[2:], f"var.{names[1]}")
+    if root == "local" and len(names) >= 2:
+        return _descend(scope.local(names[1]), names[2:], f"local.{names[1]}")
+    if root in ("each", "count", "self", "path", "terraform"):
+        return Unknown(f"`{'.'.join(names)}` depends on where the expression is expanded")
+    if root == "module" and len(names) >= 3 and names[1] in scope.modules:
+        return _descend(scope.modules[names[1]](names[2]), names[3:], ".".join(names[:3]))
+    if len(names) >= 2:
+        return Ref(scope.prefix + ".".join(names))
+    raise _Unsupported(f"unknown name {root!r}")
 
 
 def _bool_op(a: Any, b: Any, op: Callable[[list[bool]], bool]) -> Any:
