@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 from hostile import DASHBOARD_PAGE, Conn, HostileServer, answer, dashboard, huge_frame_dashboard, redirect_to
-from test_probe import _self_signed
+from tls_files import self_signed
 from vizdoctor.prober import ProbeOptions, run_probe
 from vizdoctor.prober.steps import MAX_REDIRECTS
 
@@ -64,9 +64,10 @@ def test_same_origin_redirect_keeps_credentials() -> None:
 
 
 def test_https_to_http_redirect_is_not_followed(tmp_path: Path) -> None:
+    pytest.importorskip("cryptography")
     with (
         HostileServer(dashboard) as plain,
-        HostileServer(redirect_to(plain.origin + "/"), tls=_self_signed(tmp_path)) as secure,
+        HostileServer(redirect_to(plain.origin + "/"), tls=self_signed(tmp_path)) as secure,
     ):
         result = run_probe(_opts(secure.origin + "/", insecure=True))
         page = result.steps[0]
