@@ -157,6 +157,52 @@ def test_missing_chart_dependency_is_named(tmp_path: Path) -> None:
     assert path_named(doc, "v1.demo.example.com")["target_port"] == 7443  # the rest is still rendered
 
 
+def _hints(doc: dict[str, Any]) -> dict[str, str]:
+    """input-unreadable findings: the path of each (its location without `:line`) -> its hint."""
+    out: dict[str, str] = {}
+    for f in doc["findings"]:
+        if f["check"] == "input-unreadable":
+            path, _, line = str(f["location"]).rpartition(":")
+            out[path if line.isdigit() else str(f["location"])] = f["hint"]
+    return out
+
+
+def test_each_cause_of_an_unreadable_input_gets_its_own_hint(tmp_path: Path) -> None:
+    """Not "fix the syntax" for a chart that needs a value, a missing path or a file over the size limit."""
+    pytest.importorskip("helm_python")
+    from vizdoctor.remediation import inputs as fix
+
+    files = dict(SMALL_CHART)
+    files["templates/all.yaml"] = (
+        '{{ required "port must be set" .Values.mustSet }}\n' + files["templates/all.yaml"]
+    )
+    needs_value = write(tmp_path / "needs-value", files)
+    files = dict(SMALL_CHART)
+    files["Chart.yaml"] = (
+        files["Chart.yaml"].rstrip(" ")
+        + "        dependencies:\n        - name: redis\n          version: 17.0.0\n"
+    )
+    needs_dependency = write(tmp_path / "needs-dependency", files)
+    (tmp_path / "broken.yaml").write_text("kind: Service\nmetadata: {name: [\n")
+    (tmp_path / "big.yaml").write_text("# " + "x" * 3000 + "\n")
+    missing = tmp_path / "missing.yaml"
+    _, doc = scan_json(
+        str(needs_value),
+        str(needs_dependency),
+        str(tmp_path / "broken.yaml"),
+        str(missing),
+        "--max-file-size",
+        "2KB",
+    )
+    hints = _hints(doc)
+    assert hints[str(needs_value)] == fix.CHART_VALUES
+    assert hints[str(needs_dependency / "Chart.yaml")] == fix.CHART_DEPENDENCIES
+    assert hints[str(tmp_path / "broken.yaml")] == fix.SYNTAX
+    assert hints[str(missing)] == fix.FILE
+    _, doc = scan_json(str(tmp_path / "big.yaml"), str(needs_dependency), "--max-file-size", "2KB")
+    assert _hints(doc)[str(tmp_path / "big.yaml")] == fix.SIZE
+
+
 # --- kustomize ------------------------------------------------------------------------------------------
 
 KUSTOMIZE = {

@@ -270,8 +270,9 @@ _SPECS: tuple[CheckSpec, ...] = (
         ("inputs",),
         ("warning",),
         "Every input file can be read",
-        "A file, or part of it, could not be parsed; everything else was analysed.",
-        "Fix the syntax at the line named (a YAML or HCL linter shows the same line), or leave the file out.",
+        "A file, or part of it, could not be read or parsed; everything else was analysed.",
+        "Fix the syntax at the line named (a YAML or HCL linter shows the same line), or what the hint names for "
+        "other causes (a path, --max-file-size, a chart's required values or dependencies), or leave the file out.",
         ("scan",),
         (),
         ("inputs",),

@@ -108,6 +108,7 @@ class Problem:
     line: int | None
     message: str
     partial: bool = False  # True when the rest of the file was still read (a YAML stream, one object)
+    hint: str | None = None  # what to do, when it is not fixing a syntax error (remediation/inputs.py)
 
 
 @dataclass(frozen=True)

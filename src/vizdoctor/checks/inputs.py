@@ -5,6 +5,7 @@ from __future__ import annotations
 from vizdoctor.checks.context import Context
 from vizdoctor.findings import Finding
 from vizdoctor.location import Location
+from vizdoctor.remediation import inputs as fix
 
 CHECK_ID = "input-unreadable"
 
@@ -22,7 +23,7 @@ def check(ctx: Context) -> list[Finding]:
                 if p.partial
                 else "nothing in this file was (the whole file was left out)."
             ),
-            "Fix the syntax (a YAML or HCL linter shows the same line), or leave the file out of the scan.",
+            p.hint or fix.SYNTAX,
             location=Location(p.path, p.line),
         )
         for p in ctx.inventory.problems

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from vizdoctor.model import Problem
+from vizdoctor.remediation import inputs as fix
 from vizdoctor.sources.options import LoadOptions, deep_merge, parse_set
 
 ENGINE_MISSING = (
@@ -60,7 +61,7 @@ def render(
     try:
         import helm_python
     except ImportError:
-        problems.append(Problem(chart_dir, None, ENGINE_MISSING))
+        problems.append(Problem(chart_dir, None, ENGINE_MISSING, hint=fix.HELM_ENGINE))
         return None
     try:
         with helm_python.Chart.load(chart_dir) as chart:
@@ -78,13 +79,16 @@ def render(
                             f"dependency {dep.get('name')} {dep.get('version', '')} "
                             f"(repository {dep.get('repository', '?')}) is not in charts/: its objects are "
                             "missing from the analysis (run `helm dependency build` first)",
+                            hint=fix.CHART_DEPENDENCIES,
                         )
                     )
             out = chart.render(values=values, name=release or name, namespace=namespace)
             crds = chart.crds
             result = Rendered(name, str(meta.get("version") or ""))
     except helm_python.HelmError as exc:
-        problems.append(Problem(chart_dir, None, f"Helm chart cannot be rendered: {exc}"))
+        problems.append(
+            Problem(chart_dir, None, f"Helm chart cannot be rendered: {exc}", hint=fix.CHART_VALUES)
+        )
         return None
     for crd in crds:
         result.documents.append((f"{chart_dir} (crds/{crd.get('filename', crd.get('name'))})", crd["data"]))

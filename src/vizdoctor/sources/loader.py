@@ -14,6 +14,7 @@ from typing import Any
 
 from vizdoctor.errors import NoInput as NoInput  # re-exported
 from vizdoctor.model import Inventory, Problem
+from vizdoctor.remediation import inputs as fix
 from vizdoctor.sources import helm, kustomize, manifests, operators, suppressions, terraform, tf_k8s, tfplan
 from vizdoctor.sources.options import DEFAULT_MAX_FILE_SIZE, LoadOptions
 
@@ -82,7 +83,7 @@ def discover(paths: list[str]) -> Discovered:
             for root, dirs, files in os.walk(
                 p,
                 onerror=lambda e: found.problems.append(
-                    Problem(str(e.filename), None, f"cannot read directory: {e.strerror}")
+                    Problem(str(e.filename), None, f"cannot read directory: {e.strerror}", hint=fix.FILE)
                 ),
             ):
                 if _rendered_dir(Path(root), found):
@@ -94,17 +95,17 @@ def discover(paths: list[str]) -> Discovered:
                     if _kind(f):
                         why = _not_regular(f)
                         if why:
-                            found.problems.append(Problem(str(f), None, why))
+                            found.problems.append(Problem(str(f), None, why, hint=fix.FILE))
                         else:
                             found.files.append(f)
         elif p.exists():
             why = _not_regular(p)
             if why:
-                found.problems.append(Problem(str(p), None, why))
+                found.problems.append(Problem(str(p), None, why, hint=fix.FILE))
             else:
                 found.files.append(p)  # named explicitly: read whatever its suffix
         else:
-            found.problems.append(Problem(raw, None, "no such file or directory"))
+            found.problems.append(Problem(raw, None, "no such file or directory", hint=fix.FILE))
     return found
 
 
@@ -121,25 +122,25 @@ def read_limited(path: Path, limit: int, problems: list[Problem]) -> bytes | Non
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
-        problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}"))
+        problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}", hint=fix.FILE))
         return None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            problems.append(Problem(str(path), None, "skipped: not a regular file"))
+            problems.append(Problem(str(path), None, "skipped: not a regular file", hint=fix.FILE))
             return None
         if st.st_size > limit:
-            problems.append(Problem(str(path), None, _too_big(st.st_size, limit)))
+            problems.append(Problem(str(path), None, _too_big(st.st_size, limit), hint=fix.SIZE))
             return None
         with os.fdopen(fd, "rb", closefd=False) as f:
             data = f.read(limit + 1)
     except OSError as exc:
-        problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}"))
+        problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}", hint=fix.FILE))
         return None
     finally:
         os.close(fd)
     if len(data) > limit:  # grew while being read
-        problems.append(Problem(str(path), None, _too_big(len(data), limit)))
+        problems.append(Problem(str(path), None, _too_big(len(data), limit), hint=fix.SIZE))
         return None
     return data
 
@@ -212,7 +213,7 @@ def _render_folders(found: Discovered, inv: Inventory, options: LoadOptions, don
 def _read_stdin(limit: int, problems: list[Problem]) -> str | None:
     data = sys.stdin.buffer.read(limit + 1)
     if len(data) > limit:
-        problems.append(Problem("<stdin>", None, _too_big(len(data), limit)))
+        problems.append(Problem("<stdin>", None, _too_big(len(data), limit), hint=fix.SIZE))
         return None
     return decode_text("<stdin>", data, problems)
 
